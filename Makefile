@@ -1,0 +1,60 @@
+# aimass — the two commands a user needs:
+#   make demo   install what is missing, build, start an embedded PostgreSQL, run sql/demo.sql
+#   make test   install what is missing, run every test (Rust unit tests, #[pg_test]s, pg_regress)
+SHELL := /bin/bash
+PG_CONFIG := /usr/lib/postgresql/15/bin/pg_config
+PG_BIN := /usr/lib/postgresql/15/bin
+PORT ?= 55415
+export AIMASS_PORT := $(PORT)
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
+CLUSTER = $(shell scripts/cluster.sh dir)
+PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
+REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
+REGRESS_TESTS := $(basename $(notdir $(wildcard tests/regress/sql/*.sql)))
+
+.PHONY: setup install start stop demo test unit-test pg-test regress fmt lint clean
+
+setup:
+	@bash scripts/setup.sh
+
+install: setup
+	cargo pgrx install --pg-config $(PG_CONFIG) $(SUDO)
+
+start: install
+	@scripts/cluster.sh start
+
+stop:
+	@scripts/cluster.sh stop
+
+demo: start
+	$(PSQL) -d postgres -c 'DROP DATABASE IF EXISTS aimass_demo' -c 'CREATE DATABASE aimass_demo' >/dev/null
+	$(PSQL) -d aimass_demo -v ON_ERROR_STOP=1 -q -f sql/sample_data.sql
+	$(PSQL) -d aimass_demo -v ON_ERROR_STOP=1 -f sql/demo.sql
+	@echo
+	@echo "The demo database is running. Connect with:"
+	@echo "  $(PSQL) -d aimass_demo"
+	@echo "Stop it with: make stop"
+
+# The pg_test cluster belongs to the postgres user when run as root.
+pg-test: setup
+	@dir="$$(scripts/cluster.sh dir)/../pgrx-test"; mkdir -p "$$dir"; \
+	if [ "$$(id -u)" -eq 0 ]; then chown postgres:postgres "$$dir"; runas="--runas postgres"; fi; \
+	cargo pgrx test pg15 $$runas --pgdata "$$(cd "$$dir" && pwd)"
+
+regress: start
+	@mkdir -p build/regress
+	$(REGRESS) --use-existing --bindir=$(PG_BIN) --host=$(CLUSTER)/run --port=$(PORT) --user=postgres \
+	  --dbname=aimass_regress --inputdir=tests/regress --outputdir=build/regress $(REGRESS_TESTS) \
+	  || { cat build/regress/regression.diffs; exit 1; }
+
+test: pg-test regress
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --all-targets -- -D warnings
+
+clean: stop
+	rm -rf build

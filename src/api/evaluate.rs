@@ -1,0 +1,96 @@
+//! `aimass.evaluate`: metrics of a model on any labelled relation, scored row by row through the
+//! same path as inline `predict_proba`.
+
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgRelation};
+use serde_json::json;
+
+use crate::catalog::relation::{ReadAs, Relation};
+use crate::catalog::{deployments, projects};
+use crate::core::data::{Column, ColumnKind};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::train::{metrics_json, score_rows};
+use crate::error::OrRaise;
+use crate::scoring::cache::{self, LoadedModel};
+
+/// Metrics of the project's deployed model on `relation_name` (binary: auc, ks, gini, log_loss,
+/// brier, accuracy, precision, recall, f1, confusion matrix; regression: r2, rmse, mae).
+#[pg_extern(stable, parallel_unsafe, name = "evaluate")]
+fn evaluate(
+    project_name: &str,
+    relation_name: PgRelation,
+    target: default!(Option<&str>, "NULL"),
+    threshold: default!(f64, 0.5),
+) -> JsonB {
+    let project = projects::get(project_name).or_raise();
+    let d = deployments::current_by_project_name(&project.name)
+        .ok_or_else(|| deployments::no_deployment(project_name))
+        .or_raise();
+    let m = cache::by_id(d.model_id).or_raise();
+    JsonB(run(&m, relation_name.oid(), target, threshold).or_raise())
+}
+
+/// Metrics of a model, by id, on `relation_name`.
+#[pg_extern(stable, parallel_unsafe, name = "evaluate")]
+fn evaluate_model(
+    model_id: i64,
+    relation_name: PgRelation,
+    target: default!(Option<&str>, "NULL"),
+    threshold: default!(f64, 0.5),
+) -> JsonB {
+    let m = cache::by_id(model_id).or_raise();
+    JsonB(run(&m, relation_name.oid(), target, threshold).or_raise())
+}
+
+fn run(
+    m: &LoadedModel,
+    relation_oid: pg_sys::Oid,
+    target: Option<&str>,
+    threshold: f64,
+) -> Result<serde_json::Value> {
+    if !(0.0..=1.0).contains(&threshold) {
+        return Err(AimassError::invalid_parameter(format!(
+            "threshold must be between 0 and 1, not {threshold}"
+        )));
+    }
+    let model = &m.model;
+    let relation = Relation::describe(relation_oid);
+    let target = target.unwrap_or(&model.target.name);
+    let mut wanted = Vec::with_capacity(model.features().len() + 1);
+    for step in model.features() {
+        let col = relation.column(step.name())?;
+        let how = match (step.kind(), col.read_as) {
+            (ColumnKind::Categorical, ReadAs::Feature(_)) => ReadAs::Feature(ColumnKind::Categorical),
+            (_, ReadAs::Feature(k @ (ColumnKind::Numeric | ColumnKind::Boolean))) => ReadAs::Feature(k),
+            _ => {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!(
+                        "column \"{}\" has type {}, which the model cannot read",
+                        col.name, col.type_name
+                    ),
+                ))
+            }
+        };
+        wanted.push((step.name().to_owned(), how));
+    }
+    let tcol = relation.column(target)?;
+    wanted.push((target.to_owned(), tcol.read_as));
+    let mut columns = relation.read(&wanted)?;
+    let target_column: Column = columns.pop().ok_or_else(|| AimassError::internal("target not read"))?;
+    let labels = model.target.labels(&target_column)?;
+    let rows: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
+    if rows.is_empty() {
+        return Err(AimassError::data(format!(
+            "relation {} has no rows with a known target",
+            relation.sql_name
+        )));
+    }
+    let features: Vec<&Column> = columns.iter().collect();
+    let scores = score_rows(model, &features, &rows)?;
+    let y: Vec<f64> = rows.iter().map(|&i| labels[i]).collect();
+    let mut out = metrics_json(model.task(), &scores, &y, threshold)?;
+    out["model_id"] = json!(m.id);
+    out["null_target_rows"] = json!(labels.len() - rows.len());
+    Ok(out)
+}

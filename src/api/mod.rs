@@ -1,0 +1,7 @@
+//! The SQL surface: thin `#[pg_extern]` wrappers that check arguments, call the catalog and the
+//! core, and raise errors with SQLSTATEs. One file per concept.
+
+pub mod deploy;
+pub mod evaluate;
+pub mod predict;
+pub mod train;

@@ -1,0 +1,199 @@
+//! `aimass.predict_proba` and `aimass.predict`: score inline in any SELECT, by project (its
+//! deployed model) or by model id, on a table row, a jsonb object or a float8[] in the model's
+//! feature order. STABLE (a deployment changes the answer) and PARALLEL SAFE.
+
+use std::cell::RefCell;
+
+use pgrx::prelude::*;
+use pgrx::{AnyElement, JsonB};
+use serde_json::Value;
+
+use crate::core::data::{ColumnKind, RawValue};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::model::Model;
+use crate::core::task::Task;
+use crate::error::OrRaise;
+use crate::scoring::cache::{self, LoadedModel};
+use crate::scoring::row::with_row_values;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Probability of the positive class (binary models only).
+    Proba,
+    /// Class 0/1 (binary) or value (regression).
+    Predict,
+}
+
+fn finish(model: &Model, raw: &[RawValue<'_>], want: Want) -> Result<f64> {
+    SCRATCH.with(|s| {
+        let mut s = s.borrow_mut();
+        match want {
+            Want::Proba => {
+                if model.task() != Task::Binary {
+                    return Err(AimassError::invalid_parameter(
+                        "predict_proba applies to binary classification models",
+                    )
+                    .with_hint("Use aimass.predict for a regression model."));
+                }
+                model.score(raw, &mut s)
+            }
+            Want::Predict => model.predict(raw, &mut s),
+        }
+    })
+}
+
+fn on_row(m: &LoadedModel, row: AnyElement, want: Want) -> Result<f64> {
+    let mut maps = m.row_maps.borrow_mut();
+    with_row_values(&m.model, &mut maps, row.datum(), row.oid(), |raw| finish(&m.model, raw, want))
+}
+
+fn on_json(m: &LoadedModel, features: &Value, want: Want) -> Result<f64> {
+    let Value::Object(map) = features else {
+        return Err(AimassError::invalid_parameter("features must be a JSON object of feature name → value"));
+    };
+    let mut texts: Vec<String> = Vec::new();
+    let mut raw = Vec::with_capacity(m.model.features().len());
+    // First pass: text forms that need owning (booleans given for text features).
+    for step in m.model.features() {
+        if let Some(Value::Bool(b)) = map.get(step.name()) {
+            texts.push(b.to_string());
+        }
+    }
+    let mut owned = texts.iter();
+    for step in m.model.features() {
+        let name = step.name();
+        let v = map.get(name).ok_or_else(|| {
+            AimassError::new(
+                ErrorKind::UndefinedColumn,
+                format!("features has no key \"{name}\", a feature of the model"),
+            )
+            .with_hint("Give every feature; use null for a missing value.")
+        })?;
+        let categorical = step.kind() == ColumnKind::Categorical;
+        raw.push(match v {
+            Value::Null => RawValue::Null,
+            Value::Number(n) => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+            Value::Bool(b) if categorical => {
+                let _ = b;
+                RawValue::Text(owned.next().map(String::as_str).unwrap_or_default())
+            }
+            Value::Bool(b) => RawValue::Number(*b as u8 as f64),
+            Value::String(s) if categorical => RawValue::Text(s),
+            Value::String(s) => RawValue::Number(s.trim().parse::<f64>().map_err(|_| {
+                AimassError::new(
+                    ErrorKind::InvalidText,
+                    format!("feature \"{name}\" is numeric but was given \"{s}\""),
+                )
+            })?),
+            other => {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!("feature \"{name}\" cannot take the JSON value {other}"),
+                ))
+            }
+        });
+    }
+    finish(&m.model, &raw, want)
+}
+
+fn on_array(m: &LoadedModel, features: &[Option<f64>], want: Want) -> Result<f64> {
+    let steps = m.model.features();
+    if features.len() != steps.len() {
+        return Err(AimassError::invalid_parameter(format!(
+            "the model has {} features, the array has {} elements",
+            steps.len(),
+            features.len()
+        ))
+        .with_detail(format!(
+            "Feature order: {}.",
+            steps.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if let Some(s) = steps.iter().find(|s| s.kind() == ColumnKind::Categorical) {
+        return Err(AimassError::new(
+            ErrorKind::DatatypeMismatch,
+            format!("feature \"{}\" is text and cannot be given in a float8[]", s.name()),
+        )
+        .with_hint("Pass the row itself or a jsonb object."));
+    }
+    let raw: Vec<RawValue<'_>> =
+        features.iter().map(|v| v.map_or(RawValue::Null, RawValue::Number)).collect();
+    finish(&m.model, &raw, want)
+}
+
+fn deployed(project: &str) -> std::rc::Rc<LoadedModel> {
+    cache::deployed(project).or_raise()
+}
+
+fn by_id(model_id: i64) -> std::rc::Rc<LoadedModel> {
+    cache::by_id(model_id).or_raise()
+}
+
+/// Probability of the positive class for a table row, by the project's deployed model.
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba(project_name: &str, row: AnyElement) -> f64 {
+    on_row(&deployed(project_name), row, Want::Proba).or_raise()
+}
+
+/// Probability of the positive class for a table row, by a model id.
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba_model(model_id: i64, row: AnyElement) -> f64 {
+    on_row(&by_id(model_id), row, Want::Proba).or_raise()
+}
+
+/// Probability of the positive class for a jsonb object of feature values.
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba_jsonb(project_name: &str, features: JsonB) -> f64 {
+    on_json(&deployed(project_name), &features.0, Want::Proba).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba_model_jsonb(model_id: i64, features: JsonB) -> f64 {
+    on_json(&by_id(model_id), &features.0, Want::Proba).or_raise()
+}
+
+/// Probability of the positive class for numeric features in the model's feature order.
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba_array(project_name: &str, features: Vec<Option<f64>>) -> f64 {
+    on_array(&deployed(project_name), &features, Want::Proba).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict_proba")]
+fn predict_proba_model_array(model_id: i64, features: Vec<Option<f64>>) -> f64 {
+    on_array(&by_id(model_id), &features, Want::Proba).or_raise()
+}
+
+/// The predicted class (0/1) of a binary model or the value of a regression, for a table row.
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict(project_name: &str, row: AnyElement) -> f64 {
+    on_row(&deployed(project_name), row, Want::Predict).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict_model(model_id: i64, row: AnyElement) -> f64 {
+    on_row(&by_id(model_id), row, Want::Predict).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict_jsonb(project_name: &str, features: JsonB) -> f64 {
+    on_json(&deployed(project_name), &features.0, Want::Predict).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict_model_jsonb(model_id: i64, features: JsonB) -> f64 {
+    on_json(&by_id(model_id), &features.0, Want::Predict).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict_array(project_name: &str, features: Vec<Option<f64>>) -> f64 {
+    on_array(&deployed(project_name), &features, Want::Predict).or_raise()
+}
+
+#[pg_extern(stable, parallel_safe, name = "predict")]
+fn predict_model_array(model_id: i64, features: Vec<Option<f64>>) -> f64 {
+    on_array(&by_id(model_id), &features, Want::Predict).or_raise()
+}

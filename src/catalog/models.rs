@@ -1,0 +1,121 @@
+//! `aimass.models` and `aimass.snapshots`.
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+use serde_json::Value;
+
+use crate::core::artifact;
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::model::Model;
+use crate::error::OrRaise;
+
+/// What is written for a new model.
+pub struct NewModel<'a> {
+    pub project_id: i64,
+    pub model: &'a Model,
+    pub hyperparams: Value,
+    pub features: Value,
+    pub metrics: Value,
+    pub training_args: Value,
+    pub snapshot: NewSnapshot,
+}
+
+pub struct NewSnapshot {
+    pub relation: String,
+    pub columns: Value,
+    pub row_count: i64,
+    pub train_rows: i64,
+    pub test_rows: i64,
+    pub split: Value,
+    pub content_hash: String,
+}
+
+fn json(v: &impl serde::Serialize) -> Result<JsonB> {
+    serde_json::to_value(v).map(JsonB).map_err(|e| AimassError::internal(format!("cannot encode JSON: {e}")))
+}
+
+/// Inserts the snapshot and the model; returns the model id.
+pub fn insert(m: NewModel<'_>) -> Result<i64> {
+    let bytes = artifact::encode(m.model)?;
+    let s = m.snapshot;
+    let snapshot_id = Spi::get_one_with_args::<i64>(
+        "INSERT INTO aimass.snapshots (relation, columns, row_count, train_rows, test_rows, split, content_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        &[
+            s.relation.into(),
+            JsonB(s.columns).into(),
+            s.row_count.into(),
+            s.train_rows.into(),
+            s.test_rows.into(),
+            JsonB(s.split).into(),
+            s.content_hash.into(),
+        ],
+    )
+    .or_raise()
+    .ok_or_else(|| AimassError::internal("snapshot insert returned no id"))?;
+    let target = json(&m.model.target)?;
+    let recipe = json(&m.model.recipe)?;
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO aimass.models (project_id, algorithm, task, hyperparams, preprocessing, features, target,
+                                    metrics, snapshot_id, training_args, artifact, artifact_format)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        &[
+            m.project_id.into(),
+            m.model.algorithm.as_str().into(),
+            m.model.task().as_str().into(),
+            JsonB(m.hyperparams).into(),
+            recipe.into(),
+            JsonB(m.features).into(),
+            target.into(),
+            JsonB(m.metrics).into(),
+            snapshot_id.into(),
+            JsonB(m.training_args).into(),
+            bytes.into(),
+            (artifact::FORMAT_VERSION as i32).into(),
+        ],
+    )
+    .or_raise()
+    .ok_or_else(|| AimassError::internal("model insert returned no id"))
+}
+
+/// A model's project id and artifact.
+pub fn load(model_id: i64) -> Result<(i64, Model)> {
+    let row = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT project_id, artifact FROM aimass.models WHERE id = $1",
+            Some(1),
+            &[model_id.into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        Ok(Some(t.first().get_two::<i64, Vec<u8>>()?))
+    })
+    .or_raise();
+    match row {
+        Some((Some(project_id), Some(bytes))) => Ok((project_id, artifact::decode(&bytes)?)),
+        _ => Err(AimassError::new(ErrorKind::UndefinedObject, format!("model {model_id} does not exist"))),
+    }
+}
+
+/// The training arguments of the project's latest model, to reuse in the next training.
+pub fn latest_training_args(project_id: i64) -> Option<Value> {
+    Spi::get_one_with_args::<JsonB>(
+        "SELECT training_args FROM aimass.models WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
+        &[project_id.into()],
+    )
+    .ok()
+    .flatten()
+    .map(|j| j.0)
+}
+
+/// A model's test-split headline metric (AUC for binary, RMSE for regression), if recorded.
+pub fn headline(model_id: i64) -> Option<f64> {
+    Spi::get_one_with_args::<f64>(
+        "SELECT (metrics -> 'test' ->> CASE task WHEN 'binary' THEN 'auc' ELSE 'rmse' END)::float8
+           FROM aimass.models WHERE id = $1",
+        &[model_id.into()],
+    )
+    .ok()
+    .flatten()
+}

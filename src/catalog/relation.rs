@@ -1,0 +1,135 @@
+//! User relations: their columns and types, and reading chosen columns into core columns through
+//! an SPI cursor, batch by batch, straight into columnar buffers.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+
+use crate::core::data::{Column, ColumnBuilder, ColumnKind};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::error::OrRaise;
+
+/// Rows fetched per SPI cursor batch.
+const BATCH_ROWS: i64 = 10_000;
+
+/// How a column of a relation can be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAs {
+    Feature(ColumnKind),
+    /// A date or timestamp, read as seconds since the epoch (for time splits).
+    Time,
+    /// A type aimass cannot use as a feature.
+    Unsupported,
+}
+
+#[derive(Debug, Clone)]
+pub struct RelationColumn {
+    pub name: String,
+    pub type_name: String,
+    pub read_as: ReadAs,
+}
+
+/// A relation named by a regclass argument.
+#[derive(Debug, Clone)]
+pub struct Relation {
+    pub oid: pg_sys::Oid,
+    /// The name as SQL text, quoted and qualified as needed (from `regclass` output).
+    pub sql_name: String,
+    pub columns: Vec<RelationColumn>,
+}
+
+impl Relation {
+    pub fn describe(oid: pg_sys::Oid) -> Relation {
+        Spi::connect(|client| {
+            let sql_name: String = client
+                .select("SELECT $1::regclass::text", None, &[oid.into()])?
+                .first()
+                .get_one()?
+                .unwrap_or_default();
+            let rows = client.select(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text
+                   FROM pg_catalog.pg_attribute a
+                   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+                  WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+                  ORDER BY a.attnum",
+                None,
+                &[oid.into()],
+            )?;
+            let mut columns = Vec::new();
+            for row in rows {
+                let name: String = row.get(1)?.unwrap_or_default();
+                let type_name: String = row.get(2)?.unwrap_or_default();
+                let category: String = row.get(3)?.unwrap_or_default();
+                let read_as = match category.as_str() {
+                    "N" if type_name != "money" => ReadAs::Feature(ColumnKind::Numeric),
+                    "B" => ReadAs::Feature(ColumnKind::Boolean),
+                    "S" => ReadAs::Feature(ColumnKind::Categorical),
+                    "D" => ReadAs::Time,
+                    _ => ReadAs::Unsupported,
+                };
+                columns.push(RelationColumn { name, type_name, read_as });
+            }
+            Ok::<_, pgrx::spi::Error>(Relation { oid, sql_name, columns })
+        })
+        .or_raise()
+    }
+
+    pub fn column(&self, name: &str) -> Result<&RelationColumn> {
+        self.columns.iter().find(|c| c.name == name).ok_or_else(|| {
+            AimassError::new(
+                ErrorKind::UndefinedColumn,
+                format!("column \"{name}\" does not exist in relation {}", self.sql_name),
+            )
+            .with_hint(format!(
+                "The relation's columns are: {}.",
+                self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    /// Reads the named columns, each as `kind`, in one pass over the relation.
+    pub fn read(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
+        let mut select = Vec::with_capacity(wanted.len());
+        let mut builders = Vec::with_capacity(wanted.len());
+        for (name, how) in wanted {
+            let q = quote_identifier(name);
+            let (expr, kind) = match how {
+                ReadAs::Feature(ColumnKind::Numeric) => (format!("({q})::float8"), ColumnKind::Numeric),
+                ReadAs::Feature(ColumnKind::Boolean) => (format!("({q})::int::float8"), ColumnKind::Boolean),
+                ReadAs::Feature(ColumnKind::Categorical) => (format!("({q})::text"), ColumnKind::Categorical),
+                ReadAs::Time => (format!("extract(epoch FROM {q})::float8"), ColumnKind::Numeric),
+                ReadAs::Unsupported => {
+                    return Err(AimassError::internal(format!("column \"{name}\" has no reader")));
+                }
+            };
+            select.push(expr);
+            builders.push(ColumnBuilder::new(name.clone(), kind));
+        }
+        let query = format!("SELECT {} FROM {}", select.join(", "), self.sql_name);
+        Spi::connect(|client| -> Result<()> {
+            let mut cursor = client.open_cursor(query.as_str(), &[]);
+            loop {
+                let batch = cursor.fetch(BATCH_ROWS).map_err(spi_error)?;
+                if batch.is_empty() {
+                    break;
+                }
+                for row in batch {
+                    for (i, b) in builders.iter_mut().enumerate() {
+                        match b.kind() {
+                            ColumnKind::Categorical => {
+                                let v: Option<String> = row.get(i + 1).map_err(spi_error)?;
+                                b.push_text(v.as_deref());
+                            }
+                            _ => b.push_number(row.get::<f64>(i + 1).map_err(spi_error)?)?,
+                        }
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(builders.into_iter().map(ColumnBuilder::finish).collect())
+    }
+}
+
+fn spi_error(e: pgrx::spi::Error) -> AimassError {
+    AimassError::internal(format!("SPI: {e}"))
+}

@@ -1,0 +1,82 @@
+//! Learning algorithms behind one seam. Each algorithm is one module with its validated
+//! hyperparameters and its fit; what a fit produces is a [`FittedModel`], which serializes into
+//! the model artifact and scores one encoded row at a time. Adding an algorithm means one module,
+//! one line in [`build`] and, if its fitted form is new, one [`FittedModel`] variant.
+
+pub mod linear;
+pub mod linear_model;
+pub mod logistic;
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::preprocess::Recipe;
+use crate::core::task::Task;
+
+pub use linear_model::{LinearModel, Link};
+
+/// The algorithm names `aimass.train` accepts.
+pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME];
+
+/// A configured learning algorithm, ready to fit.
+pub trait Algorithm {
+    /// The name used in `aimass.train(..., algorithm => ...)`.
+    fn name(&self) -> &'static str;
+    /// The hyperparameters in force, defaults filled in (stored with the model).
+    fn hyperparams(&self) -> Value;
+    /// Fits on encoded inputs `x` (rows × recipe width) and targets `y` (0/1 for binary).
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel>;
+}
+
+/// A fitted model as stored in the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FittedModel {
+    Linear(LinearModel),
+}
+
+impl FittedModel {
+    /// The prediction for one encoded row: the probability of the positive class for binary
+    /// classification, the value for regression.
+    #[inline]
+    pub fn predict(&self, x: &[f64]) -> f64 {
+        match self {
+            FittedModel::Linear(m) => m.predict(x),
+        }
+    }
+
+    /// Number of encoded inputs the model expects.
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            FittedModel::Linear(m) => m.coefficients.len(),
+        }
+    }
+}
+
+/// Looks up an algorithm by name and validates its hyperparameters for the task.
+pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algorithm>> {
+    let algorithm: Box<dyn Algorithm> = match name {
+        logistic::NAME => Box::new(logistic::Logistic::from_json(hyperparams)?),
+        linear::NAME => Box::new(linear::Linear::from_json(hyperparams)?),
+        other => {
+            return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
+                .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
+        }
+    };
+    let supported = match name {
+        logistic::NAME => task == Task::Binary,
+        _ => task == Task::Regression,
+    };
+    if !supported {
+        return Err(AimassError::new(
+            ErrorKind::InvalidParameter,
+            format!("algorithm \"{name}\" does not support {} tasks", task.as_str()),
+        )
+        .with_hint(match task {
+            Task::Binary => "Use algorithm => 'logistic' for a binary target.",
+            Task::Regression => "Use algorithm => 'linear' for a numeric target.",
+        }));
+    }
+    Ok(algorithm)
+}

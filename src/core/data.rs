@@ -1,0 +1,233 @@
+//! Columnar data frames: what training and evaluation read a table into.
+//!
+//! Numeric (and boolean) columns are `f64` buffers with `NaN` standing for SQL NULL; text columns
+//! are dictionary-encoded (`u32` codes into a list of distinct strings, `MISSING_CODE` for NULL).
+//! Real NaN or infinite values are refused when a frame is filled, so NaN means missing only.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use crate::core::error::{AimassError, Result};
+
+/// The code of a missing (NULL) value in a categorical column.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// How a raw column is treated as a feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnKind {
+    /// Integers, floats, numeric.
+    Numeric,
+    /// Booleans, read as 0 / 1.
+    Boolean,
+    /// Text, one-hot encoded.
+    Categorical,
+}
+
+/// A value of one cell as scoring receives it, before preprocessing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawValue<'a> {
+    Null,
+    Number(f64),
+    Text(&'a str),
+}
+
+/// The text form of a number as PostgreSQL prints an integer or a float8 (`1`, `0.5`), used to
+/// match numbers against text categories and labels.
+pub fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    Numeric(Vec<f64>),
+    Categorical { codes: Vec<u32>, dictionary: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub data: ColumnData,
+}
+
+impl Column {
+    pub fn len(&self) -> usize {
+        match &self.data {
+            ColumnData::Numeric(v) => v.len(),
+            ColumnData::Categorical { codes, .. } => codes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A new column with only the rows at `rows`, in that order.
+    pub fn take(&self, rows: &[usize]) -> Column {
+        let data = match &self.data {
+            ColumnData::Numeric(v) => ColumnData::Numeric(rows.iter().map(|&i| v[i]).collect()),
+            ColumnData::Categorical { codes, dictionary } => ColumnData::Categorical {
+                codes: rows.iter().map(|&i| codes[i]).collect(),
+                dictionary: dictionary.clone(),
+            },
+        };
+        Column { name: self.name.clone(), kind: self.kind, data }
+    }
+
+    /// The value in row `i`, as scoring would see it.
+    pub fn raw(&self, i: usize) -> RawValue<'_> {
+        match &self.data {
+            ColumnData::Numeric(v) if v[i].is_nan() => RawValue::Null,
+            ColumnData::Numeric(v) => RawValue::Number(v[i]),
+            ColumnData::Categorical { codes, dictionary } => match codes[i] {
+                MISSING_CODE => RawValue::Null,
+                c => RawValue::Text(&dictionary[c as usize]),
+            },
+        }
+    }
+}
+
+/// Builds one column value by value while a table is read in batches.
+#[derive(Debug)]
+pub struct ColumnBuilder {
+    name: String,
+    kind: ColumnKind,
+    numbers: Vec<f64>,
+    codes: Vec<u32>,
+    dictionary: Vec<String>,
+    lookup: HashMap<String, u32>,
+}
+
+impl ColumnBuilder {
+    pub fn new(name: impl Into<String>, kind: ColumnKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            numbers: Vec::new(),
+            codes: Vec::new(),
+            dictionary: Vec::new(),
+            lookup: HashMap::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn kind(&self) -> ColumnKind {
+        self.kind
+    }
+
+    /// Appends a number (or NULL). NaN and infinities are refused: in aimass NaN means NULL.
+    pub fn push_number(&mut self, value: Option<f64>) -> Result<()> {
+        match value {
+            None => self.numbers.push(f64::NAN),
+            Some(v) if v.is_finite() => self.numbers.push(v),
+            Some(v) => {
+                return Err(AimassError::data(format!("column \"{}\" contains the value {v}", self.name))
+                    .with_detail("NaN and infinite values cannot be used as model inputs.")
+                    .with_hint("Replace them with NULL or a finite value."));
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a text value (or NULL).
+    pub fn push_text(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => MISSING_CODE,
+            Some(s) => match self.lookup.get(s) {
+                Some(&c) => c,
+                None => {
+                    let c = self.dictionary.len() as u32;
+                    self.dictionary.push(s.to_owned());
+                    self.lookup.insert(s.to_owned(), c);
+                    c
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+
+    pub fn finish(self) -> Column {
+        let data = match self.kind {
+            ColumnKind::Categorical => {
+                ColumnData::Categorical { codes: self.codes, dictionary: self.dictionary }
+            }
+            ColumnKind::Numeric | ColumnKind::Boolean => ColumnData::Numeric(self.numbers),
+        };
+        Column { name: self.name, kind: self.kind, data }
+    }
+}
+
+/// A table in columnar form.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Frame {
+    pub columns: Vec<Column>,
+}
+
+impl Frame {
+    pub fn new(columns: Vec<Column>) -> Self {
+        Self { columns }
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// A new frame with only the rows at `rows`, in that order.
+    pub fn take(&self, rows: &[usize]) -> Frame {
+        Frame { columns: self.columns.iter().map(|c| c.take(rows)).collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_dictionary_encodes_text_and_keeps_nulls() {
+        let mut b = ColumnBuilder::new("home", ColumnKind::Categorical);
+        for v in [Some("rent"), None, Some("owner"), Some("rent")] {
+            b.push_text(v);
+        }
+        let c = b.finish();
+        assert_eq!(c.raw(0), RawValue::Text("rent"));
+        assert_eq!(c.raw(1), RawValue::Null);
+        assert_eq!(c.raw(3), RawValue::Text("rent"));
+        match &c.data {
+            ColumnData::Categorical { dictionary, .. } => assert_eq!(dictionary.len(), 2),
+            _ => panic!("not categorical"),
+        }
+    }
+
+    #[test]
+    fn builder_refuses_nan_and_infinity() {
+        let mut b = ColumnBuilder::new("income", ColumnKind::Numeric);
+        b.push_number(Some(1.0)).unwrap();
+        b.push_number(None).unwrap();
+        assert!(b.push_number(Some(f64::NAN)).is_err());
+        assert!(b.push_number(Some(f64::INFINITY)).is_err());
+        let c = b.finish();
+        assert_eq!(c.raw(1), RawValue::Null);
+    }
+
+    #[test]
+    fn take_selects_rows_in_order() {
+        let mut b = ColumnBuilder::new("x", ColumnKind::Numeric);
+        for v in [1.0, 2.0, 3.0] {
+            b.push_number(Some(v)).unwrap();
+        }
+        let f = Frame::new(vec![b.finish()]).take(&[2, 0]);
+        assert_eq!(f.columns[0].data, ColumnData::Numeric(vec![3.0, 1.0]));
+    }
+}

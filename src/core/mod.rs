@@ -1,0 +1,15 @@
+//! The pure engine: no pgrx here, so everything below is unit-tested and benchmarked without a
+//! server. Data frames → target and split → preprocessing → algorithms → metrics → artifact.
+
+pub mod algorithms;
+pub mod artifact;
+pub mod data;
+pub mod error;
+pub mod hash;
+pub mod json_options;
+pub mod metrics;
+pub mod model;
+pub mod preprocess;
+pub mod split;
+pub mod task;
+pub mod train;

@@ -1,0 +1,61 @@
+//! Raising core errors as PostgreSQL errors with a fitting SQLSTATE, detail and hint.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+use crate::core::error::{AimassError, ErrorKind};
+
+fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
+    use PgSqlErrorCode::*;
+    match kind {
+        ErrorKind::InvalidParameter => ERRCODE_INVALID_PARAMETER_VALUE,
+        ErrorKind::UndefinedColumn => ERRCODE_UNDEFINED_COLUMN,
+        ErrorKind::UndefinedObject => ERRCODE_UNDEFINED_OBJECT,
+        ErrorKind::DatatypeMismatch => ERRCODE_DATATYPE_MISMATCH,
+        ErrorKind::DataException => ERRCODE_DATA_EXCEPTION,
+        ErrorKind::InvalidText => ERRCODE_INVALID_TEXT_REPRESENTATION,
+        ErrorKind::NotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        ErrorKind::FeatureNotSupported => ERRCODE_FEATURE_NOT_SUPPORTED,
+        ErrorKind::DataCorrupted => ERRCODE_DATA_CORRUPTED,
+        ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
+    }
+}
+
+/// Raises `e` as an ERROR; does not return.
+pub fn raise(e: AimassError) -> ! {
+    let mut report = ErrorReport::new(sqlstate(e.kind), e.message, "aimass");
+    if let Some(d) = e.detail {
+        report = report.set_detail(d);
+    }
+    if let Some(h) = e.hint {
+        report = report.set_hint(h);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// `.or_raise()` on a core result: the value, or the error raised in PostgreSQL.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, AimassError> {
+    #[inline]
+    fn or_raise(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => raise(e),
+        }
+    }
+}
+
+impl<T> OrRaise<T> for Result<T, pgrx::spi::Error> {
+    #[inline]
+    fn or_raise(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => raise(AimassError::internal(format!("SPI: {e}"))),
+        }
+    }
+}

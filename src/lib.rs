@@ -1,0 +1,27 @@
+//! aimass: in-database machine learning for credit risk and anti-fraud.
+//!
+//! `core` is the pure engine (no pgrx); `catalog` holds the extension's tables and reads user
+//! relations; `scoring` is the inline scoring cache; `api` is the SQL surface.
+
+pub mod core;
+
+pub mod api;
+pub mod catalog;
+pub mod error;
+pub mod scoring;
+
+::pgrx::pg_module_magic!(name, version);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests;
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

@@ -1,0 +1,4 @@
+//! Inline scoring: the per-backend model cache and reading a table row's features.
+
+pub mod cache;
+pub mod row;

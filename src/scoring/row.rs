@@ -1,0 +1,216 @@
+//! Reading a model's raw features out of a composite value (a table row passed as `anyelement`).
+//!
+//! For each row type a [`RowMap`] from model features to attribute numbers and converters is
+//! built once per statement; each row is then deformed once and its values converted without
+//! any name lookup.
+
+use std::ffi::CStr;
+
+use pgrx::prelude::*;
+use pgrx::{direct_function_call, pg_sys, PgTupleDesc};
+
+use crate::core::data::{ColumnKind, RawValue};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::model::Model;
+use crate::scoring::cache::{stamp, Stamp};
+
+#[derive(Debug, Clone, Copy)]
+enum Convert {
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    Bool,
+    Text,
+    /// blank-padded char(n): trailing blanks dropped, as the `::text` cast does
+    Bpchar,
+    /// any other type: its output function, as the `::text` cast does
+    Output(pg_sys::Oid),
+}
+
+#[derive(Debug)]
+struct RowMap {
+    typid: pg_sys::Oid,
+    typmod: i32,
+    stamp: Stamp,
+    natts: usize,
+    /// Per model feature: 0-based attribute index and converter.
+    slots: Vec<(usize, Convert)>,
+}
+
+/// The mappings of one model for the row types it has been called with.
+#[derive(Debug, Default)]
+pub struct RowMaps {
+    maps: Vec<RowMap>,
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+}
+
+fn base_type(oid: pg_sys::Oid) -> pg_sys::Oid {
+    unsafe { pg_sys::getBaseType(oid) }
+}
+
+fn build_map(model: &Model, tupdesc: pg_sys::TupleDesc, typid: pg_sys::Oid, typmod: i32) -> Result<RowMap> {
+    let desc = unsafe { PgTupleDesc::from_pg_unchecked(tupdesc) };
+    let mut slots = Vec::with_capacity(model.features().len());
+    for step in model.features() {
+        let name = step.name();
+        let found = desc.iter().enumerate().find(|(_, a)| !a.is_dropped() && a.name() == name);
+        let Some((i, att)) = found else {
+            return Err(AimassError::new(
+                ErrorKind::UndefinedColumn,
+                format!("the row has no column \"{name}\", a feature of the model"),
+            )
+            .with_hint(format!(
+                "The model's features are: {}.",
+                model.features().iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+            )));
+        };
+        let t = base_type(att.type_oid().value());
+        let convert = match t {
+            pg_sys::INT2OID => Convert::Int2,
+            pg_sys::INT4OID => Convert::Int4,
+            pg_sys::INT8OID => Convert::Int8,
+            pg_sys::FLOAT4OID => Convert::Float4,
+            pg_sys::FLOAT8OID => Convert::Float8,
+            pg_sys::NUMERICOID => Convert::Numeric,
+            pg_sys::BOOLOID => Convert::Bool,
+            pg_sys::TEXTOID | pg_sys::VARCHAROID => Convert::Text,
+            pg_sys::BPCHAROID => Convert::Bpchar,
+            other => {
+                let mut out = pg_sys::InvalidOid;
+                let mut varlena = false;
+                unsafe { pg_sys::getTypeOutputInfo(other, &mut out, &mut varlena) };
+                Convert::Output(out)
+            }
+        };
+        let numeric_like = !matches!(convert, Convert::Text | Convert::Bpchar | Convert::Output(_));
+        if step.kind() != ColumnKind::Categorical && !numeric_like {
+            return Err(AimassError::new(
+                ErrorKind::DatatypeMismatch,
+                format!("column \"{name}\" has a type the model cannot read as a number"),
+            )
+            .with_detail(format!("The model was trained with \"{name}\" as a numeric feature.")));
+        }
+        slots.push((i, convert));
+    }
+    Ok(RowMap { typid, typmod, stamp: stamp(), natts: desc.len(), slots })
+}
+
+/// Text of a datum for categorical features.
+unsafe fn text_of(datum: pg_sys::Datum, c: Convert) -> String {
+    match c {
+        Convert::Text => String::from_datum(datum, false).unwrap_or_default(),
+        Convert::Bpchar => {
+            String::from_datum(datum, false).unwrap_or_default().trim_end_matches(' ').to_owned()
+        }
+        Convert::Output(f) => {
+            let p = pg_sys::OidOutputFunctionCall(f, datum);
+            let s = CStr::from_ptr(p).to_string_lossy().into_owned();
+            pg_sys::pfree(p.cast());
+            s
+        }
+        Convert::Bool => {
+            (if bool::from_datum(datum, false).unwrap_or(false) { "true" } else { "false" }).into()
+        }
+        _ => crate::core::data::number_text(number_of(datum, c)),
+    }
+}
+
+unsafe fn number_of(datum: pg_sys::Datum, c: Convert) -> f64 {
+    match c {
+        Convert::Int2 => i16::from_datum(datum, false).unwrap_or_default() as f64,
+        Convert::Int4 => i32::from_datum(datum, false).unwrap_or_default() as f64,
+        Convert::Int8 => i64::from_datum(datum, false).unwrap_or_default() as f64,
+        Convert::Float4 => f32::from_datum(datum, false).unwrap_or_default() as f64,
+        Convert::Float8 => f64::from_datum(datum, false).unwrap_or_default(),
+        Convert::Numeric => {
+            direct_function_call::<f64>(pg_sys::numeric_float8, &[Some(datum)]).unwrap_or(f64::NAN)
+        }
+        Convert::Bool => bool::from_datum(datum, false).unwrap_or(false) as u8 as f64,
+        _ => f64::NAN,
+    }
+}
+
+/// Scores one composite datum with `model` through `f`, which receives the raw feature values.
+pub fn with_row_values<R>(
+    model: &Model,
+    maps: &mut RowMaps,
+    datum: pg_sys::Datum,
+    typoid: pg_sys::Oid,
+    f: impl FnOnce(&[RawValue<'_>]) -> Result<R>,
+) -> Result<R> {
+    if !unsafe { pg_sys::type_is_rowtype(typoid) } {
+        return Err(AimassError::new(
+            ErrorKind::DatatypeMismatch,
+            "row must be a table row or other composite value",
+        )
+        .with_hint(
+            "Pass the row itself, as in aimass.predict_proba('project', t) FROM t, or a jsonb object.",
+        ));
+    }
+    unsafe {
+        let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let typid = pgrx::heap_tuple_header_get_type_id(header);
+        let typmod = pgrx::heap_tuple_header_get_typmod(header);
+        let tupdesc = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+        let now = stamp();
+        let idx = match maps.maps.iter().position(|m| m.typid == typid && m.typmod == typmod) {
+            Some(i) if maps.maps[i].stamp == now => i,
+            found => {
+                let built = build_map(model, tupdesc, typid, typmod);
+                let map = match built {
+                    Ok(m) => m,
+                    Err(e) => {
+                        pgrx::tupdesc::release_tupdesc(tupdesc);
+                        return Err(e);
+                    }
+                };
+                match found {
+                    Some(i) => {
+                        maps.maps[i] = map;
+                        i
+                    }
+                    None => {
+                        maps.maps.push(map);
+                        maps.maps.len() - 1
+                    }
+                }
+            }
+        };
+        let natts = maps.maps[idx].natts;
+        maps.values.resize(natts, pg_sys::Datum::from(0));
+        maps.nulls.resize(natts, true);
+        let mut tuple = pg_sys::HeapTupleData {
+            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+            t_self: pg_sys::ItemPointerData::default(),
+            t_tableOid: pg_sys::InvalidOid,
+            t_data: header,
+        };
+        pg_sys::heap_deform_tuple(&mut tuple, tupdesc, maps.values.as_mut_ptr(), maps.nulls.as_mut_ptr());
+        pgrx::tupdesc::release_tupdesc(tupdesc);
+
+        let map = &maps.maps[idx];
+        let steps = model.features();
+        let mut texts: Vec<String> = Vec::new();
+        for (k, &(i, c)) in map.slots.iter().enumerate() {
+            if !maps.nulls[i] && steps[k].kind() == ColumnKind::Categorical {
+                texts.push(text_of(maps.values[i], c));
+            }
+        }
+        let mut t = texts.iter();
+        let mut raw = Vec::with_capacity(map.slots.len());
+        for (k, &(i, c)) in map.slots.iter().enumerate() {
+            raw.push(if maps.nulls[i] {
+                RawValue::Null
+            } else if steps[k].kind() == ColumnKind::Categorical {
+                RawValue::Text(t.next().map(String::as_str).unwrap_or_default())
+            } else {
+                RawValue::Number(number_of(maps.values[i], c))
+            });
+        }
+        f(&raw)
+    }
+}
