@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
 CLUSTER = $(shell scripts/cluster.sh dir)
 PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
-REGRESS_TESTS := $(basename $(notdir $(wildcard tests/regress/sql/*.sql)))
+REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections
 
 .PHONY: setup install start stop demo test unit-test pg-test regress fmt lint clean
 
@@ -44,9 +44,11 @@ pg-test: setup
 
 regress: start
 	@mkdir -p build/regress
+	$(PSQL) -q -d postgres -c 'DROP DATABASE IF EXISTS aimass_regress' -c 'CREATE DATABASE aimass_regress'
 	$(REGRESS) --use-existing --bindir=$(PG_BIN) --host=$(CLUSTER)/run --port=$(PORT) --user=postgres \
 	  --dbname=aimass_regress --inputdir=tests/regress --outputdir=build/regress $(REGRESS_TESTS) \
 	  || { cat build/regress/regression.diffs; exit 1; }
+	@echo "regress: $(words $(REGRESS_TESTS)) passed, 0 failed"
 
 test: pg-test regress
 

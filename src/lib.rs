@@ -13,7 +13,6 @@ pub mod scoring;
 ::pgrx::pg_module_magic!(name, version);
 
 #[cfg(any(test, feature = "pg_test"))]
-#[pgrx::pg_schema]
 mod tests;
 
 /// Required by `cargo pgrx test`.

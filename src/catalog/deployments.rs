@@ -12,26 +12,6 @@ pub struct Deployment {
     pub model_id: i64,
 }
 
-/// The current deployment of a project, if any.
-pub fn current(project_id: i64) -> Option<Deployment> {
-    let row = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT id, model_id FROM aimass.deployments WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
-            Some(1),
-            &[project_id.into()],
-        )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        t.first().get_two::<i64, i64>().map(Some)
-    })
-    .or_raise();
-    match row {
-        Some((Some(id), Some(model_id))) => Some(Deployment { id, model_id }),
-        _ => None,
-    }
-}
-
 /// The current deployment of a project by name, in one query (the scoring hot path).
 pub fn current_by_project_name(project: &str) -> Option<Deployment> {
     let row = Spi::connect(|client| {

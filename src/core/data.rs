@@ -42,6 +42,16 @@ pub fn number_text(x: f64) -> String {
     }
 }
 
+/// NaN and infinities as PostgreSQL spells them.
+pub fn pg_float_text(x: f64) -> String {
+    match x {
+        x if x.is_nan() => "NaN".into(),
+        f64::INFINITY => "Infinity".into(),
+        f64::NEG_INFINITY => "-Infinity".into(),
+        x => x.to_string(),
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {
     Numeric(Vec<f64>),
@@ -129,9 +139,13 @@ impl ColumnBuilder {
             None => self.numbers.push(f64::NAN),
             Some(v) if v.is_finite() => self.numbers.push(v),
             Some(v) => {
-                return Err(AimassError::data(format!("column \"{}\" contains the value {v}", self.name))
-                    .with_detail("NaN and infinite values cannot be used as model inputs.")
-                    .with_hint("Replace them with NULL or a finite value."));
+                return Err(AimassError::data(format!(
+                    "column \"{}\" contains the value {}",
+                    self.name,
+                    pg_float_text(v)
+                ))
+                .with_detail("NaN and infinite values cannot be used as model inputs.")
+                .with_hint("Replace them with NULL or a finite value."));
             }
         }
         Ok(())

@@ -115,8 +115,11 @@ impl FeatureStep {
                     RawValue::Null => *fill,
                     RawValue::Number(x) if x.is_finite() => x,
                     RawValue::Number(x) => {
-                        return Err(AimassError::data(format!("feature \"{name}\" has the value {x}"))
-                            .with_detail("NaN and infinite values cannot be scored."))
+                        return Err(AimassError::data(format!(
+                            "feature \"{name}\" has the value {}",
+                            crate::core::data::pg_float_text(x)
+                        ))
+                        .with_detail("NaN and infinite values cannot be scored."))
                     }
                     RawValue::Text(_) => {
                         return Err(AimassError::new(

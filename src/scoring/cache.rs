@@ -79,8 +79,10 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
     if let Some(m) = cached {
         return Ok(m);
     }
-    let d =
-        deployments::current_by_project_name(project).ok_or_else(|| deployments::no_deployment(project))?;
+    let Some(d) = deployments::current_by_project_name(project) else {
+        crate::catalog::projects::get(project)?;
+        return Err(deployments::no_deployment(project));
+    };
     let m = by_id(d.model_id)?;
     STATE.with(|s| {
         s.borrow_mut().projects.insert(project.to_owned(), ProjectEntry { model_id: d.model_id, stamp: now })
