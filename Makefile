@@ -13,7 +13,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections
 
-.PHONY: setup install start stop demo test unit-test pg-test regress fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress bench-spine fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -51,6 +51,9 @@ regress: start
 	@echo "regress: $(words $(REGRESS_TESTS)) passed, 0 failed"
 
 test: pg-test regress
+
+bench-spine: demo
+	$(PSQL) -d aimass_demo -f benches/spine.sql
 
 fmt:
 	cargo fmt --all
