@@ -77,8 +77,7 @@ fn on_json(m: &LoadedModel, features: &Value, want: Want) -> Result<f64> {
         raw.push(match v {
             Value::Null => RawValue::Null,
             Value::Number(n) => RawValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-            Value::Bool(b) if categorical => {
-                let _ = b;
+            Value::Bool(_) if categorical => {
                 RawValue::Text(owned.next().map(String::as_str).unwrap_or_default())
             }
             Value::Bool(b) => RawValue::Number(*b as u8 as f64),
