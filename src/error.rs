@@ -59,3 +59,9 @@ impl<T> OrRaise<T> for Result<T, pgrx::spi::Error> {
         }
     }
 }
+
+/// Sends a NOTICE to the client (reported from this file, so its location is stable).
+pub fn notice(message: impl Into<String>) {
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message.into(), "aimass")
+        .report(PgLogLevel::NOTICE);
+}

@@ -239,7 +239,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     });
     let mut metrics = outcome.metrics.clone();
     metrics["null_target_rows"] = json!(outcome.null_target_rows);
-    let test_headline = headline_of(model_task, &metrics);
+    let test_headline = metrics["test"][model_task.headline_metric()].as_f64();
     let model_id = models::insert(models::NewModel {
         project_id: project.id,
         model: &outcome.model,
@@ -263,11 +263,8 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         DeployPolicy::Always => true,
         DeployPolicy::IfBetter => match deployments::current_by_project_name(a.project) {
             None => true,
-            Some(d) => match (models::headline(d.model_id), test_headline) {
-                (Some(cur), Some(new)) => match model_task {
-                    Task::Binary => new > cur,
-                    Task::Regression => new < cur,
-                },
+            Some(d) => match (models::headline(d.model_id, model_task), test_headline) {
+                (Some(cur), Some(new)) => model_task.is_better(new, cur),
                 (None, _) => true,
                 (_, None) => false,
             },
@@ -281,14 +278,6 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         )?;
     }
     Ok((model_id, project.name, outcome.model.algorithm, JsonB(metrics), deployed))
-}
-
-fn headline_of(task: Task, metrics: &Value) -> Option<f64> {
-    let key = match task {
-        Task::Binary => "auc",
-        Task::Regression => "rmse",
-    };
-    metrics["test"][key].as_f64()
 }
 
 fn resolve_relation(name: &str) -> Result<pg_sys::Oid> {
@@ -352,10 +341,10 @@ fn select_features(
                 }
             }
             if !skipped.is_empty() {
-                pgrx::notice!(
+                crate::error::notice(format!(
                     "aimass: columns of unsupported types are not used as features: {}",
                     skipped.join(", ")
-                );
+                ));
             }
             names
         }

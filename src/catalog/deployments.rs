@@ -56,18 +56,14 @@ pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<i64> {
 
 /// The model with the best test headline metric in the project.
 pub fn best_model(project_id: i64, task: Task) -> Option<i64> {
-    let order = match task {
-        Task::Binary => "DESC",
-        Task::Regression => "ASC",
-    };
+    let order = if task.is_better(1.0, 0.0) { "DESC" } else { "ASC" };
     Spi::get_one_with_args::<i64>(
         &format!(
             "SELECT id FROM aimass.models WHERE project_id = $1
-              ORDER BY (metrics -> 'test' ->> CASE task WHEN 'binary' THEN 'auc' ELSE 'rmse' END)::float8 {order}
-                       NULLS LAST, id DESC
+              ORDER BY (metrics -> 'test' ->> $2)::float8 {order} NULLS LAST, id DESC
               LIMIT 1"
         ),
-        &[project_id.into()],
+        &[project_id.into(), task.headline_metric().into()],
     )
     .ok()
     .flatten()

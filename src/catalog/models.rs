@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::core::artifact;
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
+use crate::core::task::Task;
 use crate::error::OrRaise;
 
 /// What is written for a new model.
@@ -109,12 +110,11 @@ pub fn latest_training_args(project_id: i64) -> Option<Value> {
     .map(|j| j.0)
 }
 
-/// A model's test-split headline metric (AUC for binary, RMSE for regression), if recorded.
-pub fn headline(model_id: i64) -> Option<f64> {
+/// A model's test-split headline metric (see [`Task::headline_metric`]), if recorded.
+pub fn headline(model_id: i64, task: Task) -> Option<f64> {
     Spi::get_one_with_args::<f64>(
-        "SELECT (metrics -> 'test' ->> CASE task WHEN 'binary' THEN 'auc' ELSE 'rmse' END)::float8
-           FROM aimass.models WHERE id = $1",
-        &[model_id.into()],
+        "SELECT (metrics -> 'test' ->> $2)::float8 FROM aimass.models WHERE id = $1",
+        &[model_id.into(), task.headline_metric().into()],
     )
     .ok()
     .flatten()

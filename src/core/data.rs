@@ -125,10 +125,6 @@ impl ColumnBuilder {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn kind(&self) -> ColumnKind {
         self.kind
     }
@@ -179,31 +175,6 @@ impl ColumnBuilder {
     }
 }
 
-/// A table in columnar form.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Frame {
-    pub columns: Vec<Column>,
-}
-
-impl Frame {
-    pub fn new(columns: Vec<Column>) -> Self {
-        Self { columns }
-    }
-
-    pub fn n_rows(&self) -> usize {
-        self.columns.first().map_or(0, Column::len)
-    }
-
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-
-    /// A new frame with only the rows at `rows`, in that order.
-    pub fn take(&self, rows: &[usize]) -> Frame {
-        Frame { columns: self.columns.iter().map(|c| c.take(rows)).collect() }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,7 +212,7 @@ mod tests {
         for v in [1.0, 2.0, 3.0] {
             b.push_number(Some(v)).unwrap();
         }
-        let f = Frame::new(vec![b.finish()]).take(&[2, 0]);
-        assert_eq!(f.columns[0].data, ColumnData::Numeric(vec![3.0, 1.0]));
+        let c = b.finish().take(&[2, 0]);
+        assert_eq!(c.data, ColumnData::Numeric(vec![3.0, 1.0]));
     }
 }

@@ -21,6 +21,22 @@ impl Task {
         }
     }
 
+    /// The test metric that ranks a project's models: AUC for binary, RMSE for regression.
+    pub fn headline_metric(self) -> &'static str {
+        match self {
+            Task::Binary => "auc",
+            Task::Regression => "rmse",
+        }
+    }
+
+    /// Whether headline value `new` beats `current` (higher AUC, lower RMSE).
+    pub fn is_better(self, new: f64, current: f64) -> bool {
+        match self {
+            Task::Binary => new > current,
+            Task::Regression => new < current,
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Task> {
         match s {
             "binary" | "classification" => Ok(Task::Binary),
@@ -236,6 +252,15 @@ mod tests {
         let t = TargetEncoding::infer(&c, None, None).unwrap();
         assert_eq!(t.positive.as_deref(), Some("true"));
         assert_eq!(t.labels(&c).unwrap(), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn headline_metric_ranks_models() {
+        assert_eq!(Task::Binary.headline_metric(), "auc");
+        assert!(Task::Binary.is_better(0.8, 0.7));
+        assert_eq!(Task::Regression.headline_metric(), "rmse");
+        assert!(Task::Regression.is_better(1.0, 2.0));
+        assert!(!Task::Regression.is_better(2.0, 2.0));
     }
 
     #[test]

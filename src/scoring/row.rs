@@ -99,23 +99,38 @@ fn build_map(model: &Model, tupdesc: pg_sys::TupleDesc, typid: pg_sys::Oid, typm
     Ok(RowMap { typid, typmod, stamp: stamp(), natts: desc.len(), slots })
 }
 
-/// Text of a datum for categorical features.
-unsafe fn text_of(datum: pg_sys::Datum, c: Convert) -> String {
+/// Text of a datum for a categorical feature: borrowed from the (detoasted) datum for the text
+/// types, so the common case copies nothing; owned only where an output function makes it.
+enum Text<'a> {
+    Borrowed(&'a str),
+    Owned(String),
+}
+
+impl Text<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Text::Borrowed(s) => s,
+            Text::Owned(s) => s,
+        }
+    }
+}
+
+unsafe fn text_of<'a>(datum: pg_sys::Datum, c: Convert) -> Text<'a> {
     match c {
-        Convert::Text => String::from_datum(datum, false).unwrap_or_default(),
+        Convert::Text => Text::Borrowed(<&str>::from_datum(datum, false).unwrap_or_default()),
         Convert::Bpchar => {
-            String::from_datum(datum, false).unwrap_or_default().trim_end_matches(' ').to_owned()
+            Text::Borrowed(<&str>::from_datum(datum, false).unwrap_or_default().trim_end_matches(' '))
         }
         Convert::Output(f) => {
             let p = pg_sys::OidOutputFunctionCall(f, datum);
             let s = CStr::from_ptr(p).to_string_lossy().into_owned();
             pg_sys::pfree(p.cast());
-            s
+            Text::Owned(s)
         }
         Convert::Bool => {
-            (if bool::from_datum(datum, false).unwrap_or(false) { "true" } else { "false" }).into()
+            Text::Borrowed(if bool::from_datum(datum, false).unwrap_or(false) { "true" } else { "false" })
         }
-        _ => crate::core::data::number_text(number_of(datum, c)),
+        _ => Text::Owned(crate::core::data::number_text(number_of(datum, c))),
     }
 }
 
@@ -194,23 +209,25 @@ pub fn with_row_values<R>(
 
         let map = &maps.maps[idx];
         let steps = model.features();
-        let mut texts: Vec<String> = Vec::new();
-        for (k, &(i, c)) in map.slots.iter().enumerate() {
-            if !maps.nulls[i] && steps[k].kind() == ColumnKind::Categorical {
-                texts.push(text_of(maps.values[i], c));
-            }
-        }
-        let mut t = texts.iter();
-        let mut raw = Vec::with_capacity(map.slots.len());
-        for (k, &(i, c)) in map.slots.iter().enumerate() {
-            raw.push(if maps.nulls[i] {
-                RawValue::Null
-            } else if steps[k].kind() == ColumnKind::Categorical {
-                RawValue::Text(t.next().map(String::as_str).unwrap_or_default())
-            } else {
-                RawValue::Number(number_of(maps.values[i], c))
-            });
-        }
+        // First the text cells (which may own their string), then the raw values borrowing them.
+        let texts: Vec<Option<Text<'_>>> = map
+            .slots
+            .iter()
+            .zip(steps)
+            .map(|(&(i, c), step)| {
+                (!maps.nulls[i] && step.kind() == ColumnKind::Categorical).then(|| text_of(maps.values[i], c))
+            })
+            .collect();
+        let raw: Vec<RawValue<'_>> = map
+            .slots
+            .iter()
+            .zip(&texts)
+            .map(|(&(i, c), text)| match text {
+                _ if maps.nulls[i] => RawValue::Null,
+                Some(t) => RawValue::Text(t.as_str()),
+                None => RawValue::Number(number_of(maps.values[i], c)),
+            })
+            .collect();
         f(&raw)
     }
 }
