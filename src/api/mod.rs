@@ -4,4 +4,5 @@
 pub mod deploy;
 pub mod evaluate;
 pub mod predict;
+pub mod profile;
 pub mod train;

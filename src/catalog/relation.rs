@@ -17,6 +17,8 @@ pub enum ReadAs {
     Feature(ColumnKind),
     /// A date or timestamp, read as seconds since the epoch (for time splits).
     Time,
+    /// Any column read as its text form (for profiles of types aimass does not model).
+    Text,
     /// A type aimass cannot use as a feature.
     Unsupported,
 }
@@ -97,6 +99,7 @@ impl Relation {
                 ReadAs::Feature(ColumnKind::Boolean) => (format!("({q})::int::float8"), ColumnKind::Boolean),
                 ReadAs::Feature(ColumnKind::Categorical) => (format!("({q})::text"), ColumnKind::Categorical),
                 ReadAs::Time => (format!("extract(epoch FROM {q})::float8"), ColumnKind::Numeric),
+                ReadAs::Text => (format!("({q})::text"), ColumnKind::Categorical),
                 ReadAs::Unsupported => {
                     return Err(AimassError::internal(format!("column \"{name}\" has no reader")));
                 }
