@@ -5,12 +5,13 @@ use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
-use crate::catalog::relation::{ReadAs, Relation};
+use crate::catalog::relation::Relation;
 use crate::catalog::{deployments, projects};
-use crate::core::data::{Column, ColumnKind};
-use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::data::Column;
+use crate::core::error::{AimassError, Result};
 use crate::core::train::{metrics_json, score_rows};
 use crate::error::OrRaise;
+use crate::scoring::batch;
 use crate::scoring::cache::{self, LoadedModel};
 
 /// Metrics of the project's deployed model on `relation_name` (binary: auc, ks, gini, log_loss,
@@ -56,28 +57,9 @@ fn run(
     let model = &m.model;
     let relation = Relation::describe(relation_oid);
     let target = target.unwrap_or(&model.target.name);
-    let mut wanted = Vec::with_capacity(model.features().len() + 1);
-    for step in model.features() {
-        let col = relation.column(step.name())?;
-        let how = match (step.kind(), col.read_as) {
-            (ColumnKind::Categorical, ReadAs::Feature(_)) => ReadAs::Feature(ColumnKind::Categorical),
-            (_, ReadAs::Feature(k @ (ColumnKind::Numeric | ColumnKind::Boolean))) => ReadAs::Feature(k),
-            _ => {
-                return Err(AimassError::new(
-                    ErrorKind::DatatypeMismatch,
-                    format!(
-                        "column \"{}\" has type {}, which the model cannot read",
-                        col.name, col.type_name
-                    ),
-                ))
-            }
-        };
-        wanted.push((step.name().to_owned(), how));
-    }
     let tcol = relation.column(target)?;
-    wanted.push((target.to_owned(), tcol.read_as));
-    let mut columns = relation.read(&wanted)?;
-    let target_column: Column = columns.pop().ok_or_else(|| AimassError::internal("target not read"))?;
+    let (columns, mut extra) = batch::read(model, &relation, &[(target.to_owned(), tcol.read_as)])?;
+    let target_column: Column = extra.pop().ok_or_else(|| AimassError::internal("target not read"))?;
     let labels = model.target.labels(&target_column)?;
     let rows: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
     if rows.is_empty() {

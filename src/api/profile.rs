@@ -31,6 +31,7 @@ type ProfileRow = (
 );
 
 /// Profiles every column of `relation_name`. See the README's "Data quality" section.
+#[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_unsafe)]
 fn profile(
     relation_name: PgRelation,

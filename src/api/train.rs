@@ -236,6 +236,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         "split": split.as_string(),
         "test_size": test_size,
         "seed": seed,
+        "preprocess": a.preprocess,
     });
     let mut metrics = outcome.metrics.clone();
     metrics["null_target_rows"] = json!(outcome.null_target_rows);

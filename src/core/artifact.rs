@@ -8,7 +8,8 @@ use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
 
 pub const MAGIC: &[u8; 8] = b"AIMASS\x00M";
-pub const FORMAT_VERSION: u16 = 1;
+/// Version 2: per-column preprocessing (imputers, clipping, scalers, encoders).
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 pub fn encode(model: &Model) -> Result<Vec<u8>> {
@@ -59,7 +60,7 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
 mod tests {
     use super::*;
     use crate::core::algorithms::{FittedModel, LinearModel, Link};
-    use crate::core::preprocess::{FeatureStep, PreprocessOptions, Recipe};
+    use crate::core::preprocess::{CategoricalStep, Encoding, FeatureStep, NumericStep, Recipe};
     use crate::core::task::{TargetEncoding, Task};
 
     fn model() -> Model {
@@ -72,16 +73,24 @@ mod tests {
                 negative: Some("good".into()),
             },
             recipe: Recipe {
-                options: PreprocessOptions::default(),
                 steps: vec![
-                    FeatureStep::Numeric {
+                    FeatureStep::Numeric(NumericStep {
                         name: "x".into(),
                         boolean: false,
+                        impute: "median".into(),
                         fill: 1.0,
+                        clip: Some((0.0, 3.0)),
+                        scaling: "standard".into(),
                         center: 0.5,
                         scale: 2.0,
-                    },
-                    FeatureStep::Categorical { name: "c".into(), levels: vec!["a".into()] },
+                    }),
+                    FeatureStep::Categorical(CategoricalStep {
+                        name: "c".into(),
+                        levels: vec!["a".into()],
+                        impute: "category".into(),
+                        null_as: None,
+                        encoding: Encoding::OneHot,
+                    }),
                 ],
             },
             fitted: FittedModel::Linear(LinearModel {

@@ -81,6 +81,32 @@ impl<'a> Options<'a> {
         })
     }
 
+    /// Any non-null value, for keys whose type the caller checks.
+    pub fn value(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.get(key)
+    }
+
+    pub fn object(&mut self, key: &'static str) -> Result<Option<&'a Map<String, Value>>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_object().map(Some).ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be a JSON object, not {v}", self.what))
+        })
+    }
+
+    /// A list of strings.
+    pub fn strings(&mut self, key: &'static str) -> Result<Option<Vec<String>>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_array()
+            .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+            .map(Some)
+            .ok_or_else(|| {
+                AimassError::invalid_parameter(format!(
+                    "{} \"{key}\" must be a list of strings, not {v}",
+                    self.what
+                ))
+            })
+    }
+
     /// Fails on the first key that no getter asked for.
     pub fn finish(self) -> Result<()> {
         let Some(map) = self.map else { return Ok(()) };

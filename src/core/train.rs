@@ -104,9 +104,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
 
     let train_cols: Vec<Column> = req.features.iter().map(|c| c.take(&train_idx)).collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
-    let recipe = Recipe::fit(&train_refs, &preprocess)?;
-    let x = recipe.encode_frame(&train_refs)?;
     let y = ndarray::Array1::from_iter(train_idx.iter().map(|&i| labels[i]));
+    let recipe = Recipe::fit(&train_refs, y.as_slice().unwrap_or_default(), encoding.task, &preprocess)?;
+    let x = recipe.encode_frame(&train_refs)?;
     let fitted = algorithm.fit(&x, &y, &recipe)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 

@@ -68,13 +68,12 @@ impl Algorithm for Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::preprocess::PreprocessOptions;
 
     #[test]
     fn recovers_a_line_and_ignores_a_constant_column() {
         let x = Array2::from_shape_vec((4, 2), vec![0., 5., 1., 5., 2., 5., 3., 5.]).unwrap();
         let y = Array1::from(vec![1., 3., 5., 7.]);
-        let recipe = Recipe { options: PreprocessOptions::default(), steps: vec![] };
+        let recipe = Recipe { steps: vec![] };
         let FittedModel::Linear(m) = Linear.fit(&x, &y, &recipe).unwrap();
         assert!((m.intercept - 1.0).abs() < 1e-9);
         assert!((m.coefficients[0] - 2.0).abs() < 1e-9);

@@ -86,14 +86,14 @@ impl Algorithm for Logistic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::preprocess::{PreprocessOptions, Recipe};
+    use crate::core::preprocess::Recipe;
 
     #[test]
     fn separates_a_simple_pattern() {
         let x = Array2::from_shape_vec((8, 1), vec![-3., -2., -1., -0.5, 0.5, 1., 2., 3.]).unwrap();
         let y = Array1::from(vec![0., 0., 0., 1., 0., 1., 1., 1.]);
         let rare = Array1::from(vec![0., 0., 0., 0., 0., 1., 0., 1.]);
-        let recipe = Recipe { options: PreprocessOptions::default(), steps: vec![] };
+        let recipe = Recipe { steps: vec![] };
         let m = Logistic::default().fit(&x, &y, &recipe).unwrap();
         assert!(m.predict(&[3.0]) > 0.8);
         assert!(m.predict(&[-3.0]) < 0.2);

@@ -1,0 +1,181 @@
+//! The preprocessing recipe: fitted on the training rows, stored in the model, and applied to every
+//! row at scoring time exactly as at training time.
+//!
+//! Numeric and boolean features: NULL → the fill value (median by default), then clipped to
+//! training quantiles if asked, then scaled (standard by default). Text features: one-hot over
+//! the training categories by default (the `max_categories` most frequent ones, plus a *missing*
+//! and an *unseen* column), or ordinal, target (smoothed mean), WOE or hashing encoding. Unseen
+//! categories and NULLs never fail at scoring.
+
+mod categorical;
+mod numeric;
+pub mod options;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use categorical::{CategoricalStep, Encoding};
+pub use numeric::NumericStep;
+pub use options::{ColumnOptions, Encode, Impute, PreprocessOptions, Scale};
+
+use crate::core::data::{Column, ColumnKind, RawValue};
+use crate::core::error::{AimassError, Result};
+use crate::core::task::Task;
+
+/// One raw feature and its fitted transformation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FeatureStep {
+    Numeric(NumericStep),
+    Categorical(CategoricalStep),
+}
+
+impl FeatureStep {
+    pub fn name(&self) -> &str {
+        match self {
+            FeatureStep::Numeric(s) => &s.name,
+            FeatureStep::Categorical(s) => &s.name,
+        }
+    }
+
+    pub fn kind(&self) -> ColumnKind {
+        match self {
+            FeatureStep::Numeric(s) if s.boolean => ColumnKind::Boolean,
+            FeatureStep::Numeric(_) => ColumnKind::Numeric,
+            FeatureStep::Categorical(_) => ColumnKind::Categorical,
+        }
+    }
+
+    /// How many model inputs this feature becomes.
+    pub fn width(&self) -> usize {
+        match self {
+            FeatureStep::Numeric(_) => 1,
+            FeatureStep::Categorical(s) => s.width(),
+        }
+    }
+
+    /// Writes this feature's model inputs for one raw value into `out` (of length `width()`).
+    /// Fails only on a value of the wrong kind (text for a numeric feature) or NaN/infinity.
+    #[inline]
+    pub fn encode(&self, value: RawValue<'_>, out: &mut [f64]) -> Result<()> {
+        match self {
+            FeatureStep::Numeric(s) => out[0] = s.encode(value)?,
+            FeatureStep::Categorical(s) => s.encode(value, out),
+        }
+        Ok(())
+    }
+
+    /// Names of the model inputs this feature becomes, for reports.
+    pub fn input_names(&self) -> Vec<String> {
+        match self {
+            FeatureStep::Numeric(s) => vec![s.name.clone()],
+            FeatureStep::Categorical(s) => s.input_names(),
+        }
+    }
+
+    /// A person's reading of the step: the transformation in words and its fitted statistics.
+    pub fn describe(&self) -> (String, Value) {
+        match self {
+            FeatureStep::Numeric(s) => s.describe(),
+            FeatureStep::Categorical(s) => s.describe(),
+        }
+    }
+
+    /// Whether the inputs form a group of which exactly one is 1 (for reference coding).
+    fn is_one_hot_group(&self) -> bool {
+        matches!(self, FeatureStep::Categorical(s) if s.is_one_hot())
+    }
+}
+
+/// The fitted preprocessing of all features, in model order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub steps: Vec<FeatureStep>,
+}
+
+impl Recipe {
+    /// Fits the recipe on the feature columns of the training rows; `labels` are the training
+    /// targets (0/1 for binary), needed by target and WOE encoding.
+    pub fn fit(
+        features: &[&Column],
+        labels: &[f64],
+        task: Task,
+        options: &PreprocessOptions,
+    ) -> Result<Recipe> {
+        let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
+        options.check_columns(&names)?;
+        let steps = features
+            .iter()
+            .map(|c| {
+                let explicit = |key: &str| options.is_explicit(&c.name, key);
+                match c.kind {
+                    ColumnKind::Categorical => {
+                        CategoricalStep::fit(c, labels, task, options.column(&c.name), explicit)
+                            .map(FeatureStep::Categorical)
+                    }
+                    ColumnKind::Numeric | ColumnKind::Boolean => {
+                        NumericStep::fit(c, options.column(&c.name), explicit).map(FeatureStep::Numeric)
+                    }
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Recipe { steps })
+    }
+
+    /// Number of model inputs.
+    pub fn width(&self) -> usize {
+        self.steps.iter().map(FeatureStep::width).sum()
+    }
+
+    pub fn input_names(&self) -> Vec<String> {
+        self.steps.iter().flat_map(FeatureStep::input_names).collect()
+    }
+
+    /// Column ranges of each one-hot group in the model inputs (for reference coding).
+    pub fn one_hot_groups(&self) -> Vec<std::ops::Range<usize>> {
+        let mut at = 0;
+        let mut groups = Vec::new();
+        for s in &self.steps {
+            if s.is_one_hot_group() {
+                groups.push(at..at + s.width());
+            }
+            at += s.width();
+        }
+        groups
+    }
+
+    /// Encodes one row of raw values (in step order) into `out` (of length `width()`).
+    #[inline]
+    pub fn encode_row(&self, values: &[RawValue<'_>], out: &mut [f64]) -> Result<()> {
+        let mut at = 0;
+        for (step, v) in self.steps.iter().zip(values) {
+            let w = step.width();
+            step.encode(*v, &mut out[at..at + w])?;
+            at += w;
+        }
+        Ok(())
+    }
+
+    /// Encodes a whole frame (whose columns are the features, in step order) into a row-major
+    /// matrix of `n_rows × width()`.
+    pub fn encode_frame(&self, columns: &[&Column]) -> Result<ndarray::Array2<f64>> {
+        let n = columns.first().map_or(0, |c| c.len());
+        let width = self.width();
+        let mut x = ndarray::Array2::<f64>::zeros((n, width));
+        let mut raw = Vec::with_capacity(columns.len());
+        for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+            raw.clear();
+            raw.extend(columns.iter().map(|c| c.raw(i)));
+            let slice = row.as_slice_mut().ok_or_else(|| AimassError::internal("matrix not contiguous"))?;
+            self.encode_row(&raw, slice)?;
+        }
+        Ok(x)
+    }
+}
+
+/// The error for an option named for a column it does not suit.
+fn unsuitable(column: &str, what: &str, kind: &str) -> AimassError {
+    AimassError::invalid_parameter(format!("preprocess {what} does not apply to {kind} column \"{column}\""))
+}
+
+#[cfg(test)]
+mod tests;

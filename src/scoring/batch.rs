@@ -1,0 +1,37 @@
+//! Batch scoring: a model's feature columns read from a whole relation in one columnar pass
+//! (SPI cursor batches), for `evaluate` and `predict_batch`.
+
+use crate::catalog::relation::{ReadAs, Relation};
+use crate::core::data::{Column, ColumnKind};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::model::Model;
+
+/// Reads the model's features from `relation`, then the `extra` columns; returns both lists.
+pub fn read(
+    model: &Model,
+    relation: &Relation,
+    extra: &[(String, ReadAs)],
+) -> Result<(Vec<Column>, Vec<Column>)> {
+    let mut wanted = Vec::with_capacity(model.features().len() + extra.len());
+    for step in model.features() {
+        let col = relation.column(step.name())?;
+        let how = match (step.kind(), col.read_as) {
+            (ColumnKind::Categorical, ReadAs::Feature(_)) => ReadAs::Feature(ColumnKind::Categorical),
+            (_, ReadAs::Feature(k @ (ColumnKind::Numeric | ColumnKind::Boolean))) => ReadAs::Feature(k),
+            _ => {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!(
+                        "column \"{}\" has type {}, which the model cannot read",
+                        col.name, col.type_name
+                    ),
+                ))
+            }
+        };
+        wanted.push((step.name().to_owned(), how));
+    }
+    wanted.extend(extra.iter().cloned());
+    let mut features = relation.read(&wanted)?;
+    let extras = features.split_off(model.features().len());
+    Ok((features, extras))
+}
