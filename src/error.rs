@@ -1,26 +1,11 @@
 //! Raising core errors as PostgreSQL errors with a fitting SQLSTATE, detail and hint.
+//! `raise` and `notice` come first so their line numbers (the LOCATION the regression tests
+//! print) do not move when the SQLSTATE table below grows.
 
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 
 use crate::core::error::{AimassError, ErrorKind};
-
-fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
-    use PgSqlErrorCode::*;
-    match kind {
-        ErrorKind::InvalidParameter => ERRCODE_INVALID_PARAMETER_VALUE,
-        ErrorKind::UndefinedColumn => ERRCODE_UNDEFINED_COLUMN,
-        ErrorKind::UndefinedObject => ERRCODE_UNDEFINED_OBJECT,
-        ErrorKind::DatatypeMismatch => ERRCODE_DATATYPE_MISMATCH,
-        ErrorKind::DataException => ERRCODE_DATA_EXCEPTION,
-        ErrorKind::InvalidText => ERRCODE_INVALID_TEXT_REPRESENTATION,
-        ErrorKind::NotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-        ErrorKind::FeatureNotSupported => ERRCODE_FEATURE_NOT_SUPPORTED,
-        ErrorKind::DataCorrupted => ERRCODE_DATA_CORRUPTED,
-        ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-        ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
-    }
-}
 
 /// Raises `e` as an ERROR; does not return.
 pub fn raise(e: AimassError) -> ! {
@@ -33,6 +18,12 @@ pub fn raise(e: AimassError) -> ! {
     }
     report.report(PgLogLevel::ERROR);
     unreachable!("ERROR does not return")
+}
+
+/// Sends a NOTICE to the client (reported from this file, so its location is stable).
+pub fn notice(message: impl Into<String>) {
+    ErrorReport::new(PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message.into(), "aimass")
+        .report(PgLogLevel::NOTICE);
 }
 
 /// `.or_raise()` on a core result: the value, or the error raised in PostgreSQL.
@@ -60,8 +51,20 @@ impl<T> OrRaise<T> for Result<T, pgrx::spi::Error> {
     }
 }
 
-/// Sends a NOTICE to the client (reported from this file, so its location is stable).
-pub fn notice(message: impl Into<String>) {
-    ErrorReport::new(PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, message.into(), "aimass")
-        .report(PgLogLevel::NOTICE);
+fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
+    use PgSqlErrorCode::*;
+    match kind {
+        ErrorKind::InvalidParameter => ERRCODE_INVALID_PARAMETER_VALUE,
+        ErrorKind::UndefinedColumn => ERRCODE_UNDEFINED_COLUMN,
+        ErrorKind::UndefinedObject => ERRCODE_UNDEFINED_OBJECT,
+        ErrorKind::DuplicateTable => ERRCODE_DUPLICATE_TABLE,
+        ErrorKind::DatatypeMismatch => ERRCODE_DATATYPE_MISMATCH,
+        ErrorKind::DataException => ERRCODE_DATA_EXCEPTION,
+        ErrorKind::InvalidText => ERRCODE_INVALID_TEXT_REPRESENTATION,
+        ErrorKind::NotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        ErrorKind::FeatureNotSupported => ERRCODE_FEATURE_NOT_SUPPORTED,
+        ErrorKind::DataCorrupted => ERRCODE_DATA_CORRUPTED,
+        ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
+    }
 }

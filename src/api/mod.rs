@@ -2,6 +2,7 @@
 //! core, and raise errors with SQLSTATEs. One file per concept.
 
 pub mod batch;
+pub mod clean;
 pub mod deploy;
 pub mod evaluate;
 pub mod features;

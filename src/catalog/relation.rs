@@ -90,8 +90,7 @@ impl Relation {
 
     /// Reads the named columns, each as `kind`, in one pass over the relation.
     pub fn read(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
-        let mut select = Vec::with_capacity(wanted.len());
-        let mut builders = Vec::with_capacity(wanted.len());
+        let mut exprs = Vec::with_capacity(wanted.len());
         for (name, how) in wanted {
             let q = quote_identifier(name);
             let (expr, kind) = match how {
@@ -104,10 +103,19 @@ impl Relation {
                     return Err(AimassError::internal(format!("column \"{name}\" has no reader")));
                 }
             };
-            select.push(expr);
-            builders.push(ColumnBuilder::new(name.clone(), kind));
+            exprs.push((name.clone(), expr, kind));
         }
-        let query = format!("SELECT {} FROM {}", select.join(", "), self.sql_name);
+        self.read_exprs(&exprs, "")
+    }
+
+    /// Reads SQL expressions over the relation (aliased `s` after `alias`, when given) into
+    /// columns `(name, expression, kind)`, in one pass: float8 expressions for numeric and
+    /// boolean kinds, text for categorical ones.
+    pub fn read_exprs(&self, exprs: &[(String, String, ColumnKind)], alias: &str) -> Result<Vec<Column>> {
+        let mut builders: Vec<ColumnBuilder> =
+            exprs.iter().map(|(name, _, kind)| ColumnBuilder::new(name.clone(), *kind)).collect();
+        let select: Vec<&str> = exprs.iter().map(|(_, e, _)| e.as_str()).collect();
+        let query = format!("SELECT {} FROM {} {alias}", select.join(", "), self.sql_name);
         Spi::connect(|client| -> Result<()> {
             let mut cursor = client.open_cursor(query.as_str(), &[]);
             loop {
@@ -130,6 +138,17 @@ impl Relation {
             Ok(())
         })?;
         Ok(builders.into_iter().map(ColumnBuilder::finish).collect())
+    }
+
+    /// Whether rows have a `ctid` (tables and materialized views, not views).
+    pub fn has_ctid(&self) -> bool {
+        Spi::get_one_with_args::<bool>(
+            "SELECT relkind IN ('r', 'm', 'p') FROM pg_catalog.pg_class WHERE oid = $1",
+            &[self.oid.into()],
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false)
     }
 }
 

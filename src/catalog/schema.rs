@@ -55,6 +55,18 @@ CREATE TABLE aimass.deployments (
 CREATE INDEX deployments_project_idx ON aimass.deployments (project_id, id DESC);
 COMMENT ON TABLE aimass.deployments IS 'Deployment history; the latest row of a project is the model that scores.';
 
+CREATE TABLE aimass.cleaning_recipes (
+    id           bigserial PRIMARY KEY,
+    source       text NOT NULL,
+    destination  text NOT NULL,
+    options      jsonb NOT NULL,
+    recipe       jsonb NOT NULL,
+    report       jsonb NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_by   name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE aimass.cleaning_recipes IS 'Fitted cleanings (fences, fill values, dropped columns) from aimass.clean, re-applied by aimass.apply_cleaning.';
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,
@@ -84,6 +96,8 @@ SELECT pg_catalog.pg_extension_config_dump('aimass.models', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.models_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.deployments_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes_id_seq', '');
 "#,
     name = "catalog",
     bootstrap

@@ -11,6 +11,8 @@ pub enum ErrorKind {
     UndefinedColumn,
     /// A named object (project, model, deployment) does not exist (42704).
     UndefinedObject,
+    /// A table to be created exists already (42P07).
+    DuplicateTable,
     /// A column has a type the operation cannot use (42804).
     DatatypeMismatch,
     /// The data cannot be used as asked: empty, one class, NaN (22000).

@@ -3,6 +3,7 @@
 
 pub mod algorithms;
 pub mod artifact;
+pub mod clean;
 pub mod data;
 pub mod error;
 pub mod hash;
