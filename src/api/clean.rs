@@ -2,6 +2,7 @@
 //! the source) and report every change; the fitted recipe is stored for re-use on new data.
 
 use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
 use pgrx::{JsonB, PgRelation};
 use serde_json::{json, Value};
 
@@ -126,12 +127,19 @@ fn prepare_destination(destination: &str, source_oid: pg_sys::Oid, replace: bool
             format!("destination \"{destination}\" is not a valid table name"),
         ));
     }
-    let quoted = parts.iter().map(|p| sql::ident(p)).collect::<Vec<_>>().join(".");
-    let existing = Spi::get_two_with_args::<pg_sys::Oid, String>(
-        "SELECT c.oid, c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)",
-        &[quoted.as_str().into()],
-    )
-    .ok();
+    let quoted = parts.iter().map(quote_identifier).collect::<Vec<_>>().join(".");
+    let existing = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT c.oid, c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)",
+            Some(1),
+            &[quoted.as_str().into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        t.first().get_two::<pg_sys::Oid, String>().map(Some)
+    })
+    .or_raise();
     if let Some((Some(oid), kind)) = existing {
         if oid == source_oid {
             return Err(AimassError::invalid_parameter("the destination is the source table")

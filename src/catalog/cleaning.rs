@@ -42,12 +42,19 @@ pub fn set_report(id: i64, report: &Value) {
 }
 
 pub fn load(id: i64) -> Result<CleaningRecipe> {
-    let v = Spi::get_one_with_args::<JsonB>(
-        "SELECT recipe FROM aimass.cleaning_recipes WHERE id = $1",
-        &[id.into()],
-    )
-    .or_raise()
-    .ok_or_else(|| {
+    let v: Option<JsonB> = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT recipe FROM aimass.cleaning_recipes WHERE id = $1",
+            Some(1),
+            &[id.into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        t.first().get_one::<JsonB>()
+    })
+    .or_raise();
+    let v = v.ok_or_else(|| {
         AimassError::new(ErrorKind::UndefinedObject, format!("cleaning recipe {id} does not exist"))
             .with_hint("See SELECT id, source, created_at FROM aimass.cleaning_recipes.")
     })?;

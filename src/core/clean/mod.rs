@@ -281,12 +281,11 @@ impl Plan {
                     Some(format!("missing fraction {null_fraction:.4} exceeds max_missing"))
                 } else if self.options.drop_constant && distinct <= 1 {
                     Some("constant".to_owned())
-                } else if let Some(t) =
-                    self.options.near_constant.filter(|&t| top.max(nulls) as f64 / rows >= t)
-                {
-                    Some(format!("one value fills at least {t} of the rows"))
                 } else {
-                    None
+                    self.options
+                        .near_constant
+                        .filter(|&t| top.max(nulls) as f64 / rows >= t)
+                        .map(|t| format!("one value fills at least {t} of the rows"))
                 };
             }
             if c.drop.is_some() {

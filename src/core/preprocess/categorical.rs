@@ -13,6 +13,7 @@ use crate::core::woe::{woe, BinCounts};
 
 /// The fitted encoding. Values per level follow `levels`' order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// One input per level, then a *missing* and an *unseen* input.
     OneHot,

@@ -24,6 +24,7 @@ use crate::core::task::Task;
 
 /// One raw feature and its fitted transformation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FeatureStep {
     Numeric(NumericStep),
     Categorical(CategoricalStep),
