@@ -3,6 +3,7 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
+use pgrx::FromDatum;
 
 use crate::core::data::{Column, ColumnBuilder, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
@@ -117,23 +118,47 @@ impl Relation {
         let select: Vec<&str> = exprs.iter().map(|(_, e, _)| e.as_str()).collect();
         let query = format!("SELECT {} FROM {} {alias}", select.join(", "), self.sql_name);
         Spi::connect(|client| -> Result<()> {
-            let mut cursor = client.open_cursor(query.as_str(), &[]);
-            loop {
-                let batch = cursor.fetch(BATCH_ROWS).map_err(spi_error)?;
-                if batch.is_empty() {
-                    break;
+            let name = client.open_cursor(query.as_str(), &[]).detach_into_name();
+            let cname = std::ffi::CString::new(name).map_err(|_| AimassError::internal("cursor name"))?;
+            // SAFETY: inside an SPI connection; the portal was just opened by this connection. Each
+            // batch's tuples are deformed once (not attribute by attribute), and text is borrowed
+            // from the tuple until the batch is freed.
+            unsafe {
+                let portal = pg_sys::SPI_cursor_find(cname.as_ptr());
+                if portal.is_null() {
+                    return Err(AimassError::internal("cursor vanished"));
                 }
-                for row in batch {
-                    for (i, b) in builders.iter_mut().enumerate() {
-                        match b.kind() {
-                            ColumnKind::Categorical => {
-                                let v: Option<String> = row.get(i + 1).map_err(spi_error)?;
-                                b.push_text(v.as_deref());
+                let n = builders.len();
+                let mut values = vec![pg_sys::Datum::from(0usize); n];
+                let mut nulls = vec![false; n];
+                loop {
+                    pg_sys::SPI_cursor_fetch(portal, true, BATCH_ROWS);
+                    let rows = pg_sys::SPI_processed as usize;
+                    let table = pg_sys::SPI_tuptable;
+                    if rows == 0 || table.is_null() {
+                        break;
+                    }
+                    let desc = (*table).tupdesc;
+                    if (*desc).natts as usize != n {
+                        return Err(AimassError::internal("cursor returned an unexpected row shape"));
+                    }
+                    for r in 0..rows {
+                        let tuple = *(*table).vals.add(r);
+                        pg_sys::heap_deform_tuple(tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+                        for (i, b) in builders.iter_mut().enumerate() {
+                            match (b.kind(), nulls[i]) {
+                                (ColumnKind::Categorical, true) => b.push_text(None),
+                                (ColumnKind::Categorical, false) => {
+                                    b.push_text(<&str as FromDatum>::from_datum(values[i], false))
+                                }
+                                (_, true) => b.push_number(None)?,
+                                (_, false) => b.push_number(f64::from_datum(values[i], false))?,
                             }
-                            _ => b.push_number(row.get::<f64>(i + 1).map_err(spi_error)?)?,
                         }
                     }
+                    pg_sys::SPI_freetuptable(table);
                 }
+                pg_sys::SPI_cursor_close(portal);
             }
             Ok(())
         })?;
@@ -150,8 +175,4 @@ impl Relation {
         .flatten()
         .unwrap_or(false)
     }
-}
-
-fn spi_error(e: pgrx::spi::Error) -> AimassError {
-    AimassError::internal(format!("SPI: {e}"))
 }

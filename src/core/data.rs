@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::core::error::{AimassError, Result};
 
@@ -102,6 +103,34 @@ impl Column {
     }
 }
 
+/// FxHash (the rustc hasher): a fast non-cryptographic hash for dictionary lookups of category
+/// text, many times cheaper than SipHash on short strings. Input comes from the caller's own
+/// tables, so flooding resistance is not needed.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FxBuildHasher = BuildHasherDefault<FxHasher>;
+
 /// Builds one column value by value while a table is read in batches.
 #[derive(Debug)]
 pub struct ColumnBuilder {
@@ -110,7 +139,7 @@ pub struct ColumnBuilder {
     numbers: Vec<f64>,
     codes: Vec<u32>,
     dictionary: Vec<String>,
-    lookup: HashMap<String, u32>,
+    lookup: HashMap<String, u32, FxBuildHasher>,
 }
 
 impl ColumnBuilder {
@@ -121,7 +150,7 @@ impl ColumnBuilder {
             numbers: Vec::new(),
             codes: Vec::new(),
             dictionary: Vec::new(),
-            lookup: HashMap::new(),
+            lookup: HashMap::default(),
         }
     }
 

@@ -43,21 +43,22 @@ pub struct RegressionMetrics {
 /// the Kolmogorov–Smirnov statistic max |TPR − FPR| over all thresholds.
 /// Returns NaN for both when one class is absent.
 pub fn auc_ks(scores: &[f64], labels: &[f64]) -> (f64, f64) {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
     let pos = labels.iter().filter(|&&y| y == 1.0).count() as f64;
     let neg = labels.len() as f64 - pos;
     if pos == 0.0 || neg == 0.0 {
         return (f64::NAN, f64::NAN);
     }
+    // (score, label) pairs sorted by descending score: contiguous, so the sort stays in cache.
+    let mut pairs: Vec<(f64, bool)> = scores.iter().zip(labels).map(|(&s, &y)| (s, y == 1.0)).collect();
+    pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp, mut area, mut ks) = (0.0, 0.0, 0.0, 0.0f64);
     let mut i = 0;
-    while i < idx.len() {
+    while i < pairs.len() {
         // One step of the curve per distinct score: ties move diagonally (counted half).
-        let s = scores[idx[i]];
+        let s = pairs[i].0;
         let (mut dtp, mut dfp) = (0.0, 0.0);
-        while i < idx.len() && scores[idx[i]] == s {
-            if labels[idx[i]] == 1.0 {
+        while i < pairs.len() && pairs[i].0 == s {
+            if pairs[i].1 {
                 dtp += 1.0
             } else {
                 dfp += 1.0
