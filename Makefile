@@ -13,7 +13,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess
 
-.PHONY: setup install start stop demo test pg-test regress bench-spine fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -54,6 +54,17 @@ test: pg-test regress
 
 bench-spine: demo
 	$(PSQL) -d aimass_demo -f benches/spine.sql
+
+# A deterministic credit-application table of ROWS rows (31 columns) in the demo database.
+ROWS ?= 1000000
+bench-data: demo
+	$(PSQL) -d aimass_demo -q -v rows=$(ROWS) -f benches/generate.sql
+
+# profile and clean on bench_credit against plain SQL and pandas, in one run.
+bench-data-quality: bench-data
+	$(PSQL) -d aimass_demo -f benches/data_quality.sql
+	python3 -c 'import pandas, psycopg' 2>/dev/null || pip install -q pandas "psycopg[binary]"
+	python3 benches/data_quality.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
 
 fmt:
 	cargo fmt --all

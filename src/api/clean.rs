@@ -3,8 +3,10 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
+use pgrx::FromDatum;
 use pgrx::{JsonB, PgRelation};
 use serde_json::{json, Value};
+use std::ffi::CString;
 
 use crate::catalog::cleaning;
 use crate::catalog::relation::{ReadAs, Relation};
@@ -54,8 +56,20 @@ fn run_clean(source_oid: pg_sys::Oid, destination: &str, options_json: &Value) -
     let relation = Relation::describe(source_oid);
     let plan = Plan::new(&source_columns(&relation), options)?;
     let dest = prepare_destination(destination, source_oid, replace)?;
-    let values = relation.read_exprs(&plan.reads(), "AS s")?;
-    let recipe = plan.fit(&values)?;
+    let reads = plan.reads();
+    let exprs: Vec<_> = reads.iter().map(|(_, n, e, k)| (n.clone(), e.clone(), *k)).collect();
+    let (values, rows) = if exprs.is_empty() {
+        (vec![], relation.has_rows() as usize)
+    } else {
+        let read = relation.read_exprs(&exprs, "AS s")?;
+        let rows = read.first().map_or(0, |c| c.len());
+        let mut values = vec![None; relation.columns.len()];
+        for ((i, ..), c) in reads.iter().zip(read) {
+            values[*i] = Some(c);
+        }
+        (values, rows)
+    };
+    let recipe = plan.fit(values, rows)?;
     let id = cleaning::insert(&relation.sql_name, &dest, options_json, &recipe, &json!({}))?;
     let report = write(&recipe, &relation, &dest, id)?;
     cleaning::set_report(id, &report);
@@ -167,21 +181,74 @@ fn prepare_destination(destination: &str, source_oid: pg_sys::Oid, replace: bool
 fn write(recipe: &CleaningRecipe, relation: &Relation, dest: &str, recipe_id: i64) -> Result<Value> {
     let st = sql::statements(recipe, &relation.sql_name, dest, relation.has_ctid());
     Spi::run(&st.create).map_err(|e| AimassError::internal(format!("cannot create {dest}: {e}")))?;
-    let n = st.counters.len() + 2;
-    let counts: Vec<i64> = Spi::connect_mut(|client| -> Result<Vec<i64>> {
-        let t = client.update(&st.fill_and_count, Some(1), &[]).map_err(|e| {
-            AimassError::new(ErrorKind::DataException, format!("cleaning {} failed: {e}", relation.sql_name))
-        })?;
-        let row = t.first();
-        (1..=n)
-            .map(|i| {
-                row.get::<i64>(i).map(|v| v.unwrap_or(0)).map_err(|e| AimassError::internal(e.to_string()))
-            })
-            .collect()
-    })?;
+    let (rows_out, mut counts) = insert_and_count(&st.insert, &st.count, st.counters.len() + 1)?;
+    counts.insert(0, rows_out);
     let mut report = report::build(recipe, &st.counters, &counts);
     report["recipe_id"] = json!(recipe_id);
     report["source"] = json!(relation.sql_name);
     report["destination"] = json!(dest);
     Ok(report)
+}
+
+/// Runs the insert, then the count query, under one registered snapshot: the counts describe
+/// exactly the rows the insert saw, whatever commits in between. Returns the rows inserted and
+/// the count query's `n` columns.
+fn insert_and_count(insert: &str, count: &str, n: usize) -> Result<(i64, Vec<i64>)> {
+    let insert = CString::new(insert).map_err(|_| AimassError::internal("statement holds a NUL byte"))?;
+    let count = CString::new(count).map_err(|_| AimassError::internal("statement holds a NUL byte"))?;
+    Spi::connect_mut(|_client| {
+        // SAFETY: SPI is connected for the closure; plans and the snapshot are released here, and
+        // on an ERROR by transaction abort.
+        unsafe {
+            let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
+            let result = (|| {
+                let rows_out = execute(&insert, snapshot, false)? as i64;
+                execute(&count, snapshot, true)?;
+                let table = pg_sys::SPI_tuptable;
+                if table.is_null() || pg_sys::SPI_processed != 1 || (*(*table).tupdesc).natts as usize != n {
+                    return Err(AimassError::internal("the count query returned an unexpected shape"));
+                }
+                let mut values = vec![pg_sys::Datum::from(0usize); n];
+                let mut nulls = vec![false; n];
+                pg_sys::heap_deform_tuple(
+                    *(*table).vals,
+                    (*table).tupdesc,
+                    values.as_mut_ptr(),
+                    nulls.as_mut_ptr(),
+                );
+                let counts = values
+                    .iter()
+                    .zip(&nulls)
+                    .map(|(v, &null)| i64::from_datum(*v, null).unwrap_or(0))
+                    .collect();
+                Ok((rows_out, counts))
+            })();
+            pg_sys::UnregisterSnapshot(snapshot);
+            result
+        }
+    })
+}
+
+/// Executes one statement under `snapshot`; returns the rows it processed.
+unsafe fn execute(query: &CString, snapshot: pg_sys::Snapshot, read_only: bool) -> Result<u64> {
+    let plan = pg_sys::SPI_prepare(query.as_ptr(), 0, std::ptr::null_mut());
+    if plan.is_null() {
+        let code = pg_sys::SPI_result;
+        return Err(AimassError::internal(format!("SPI_prepare failed: {code}")));
+    }
+    let rc = pg_sys::SPI_execute_snapshot(
+        plan,
+        std::ptr::null_mut(),
+        std::ptr::null(),
+        snapshot,
+        std::ptr::null_mut(),
+        read_only,
+        false,
+        0,
+    );
+    pg_sys::SPI_freeplan(plan);
+    if rc < 0 {
+        return Err(AimassError::internal(format!("SPI_execute_snapshot failed: {rc}")));
+    }
+    Ok(pg_sys::SPI_processed)
 }

@@ -165,6 +165,14 @@ impl Relation {
         Ok(builders.into_iter().map(ColumnBuilder::finish).collect())
     }
 
+    /// Whether the relation has at least one row.
+    pub fn has_rows(&self) -> bool {
+        Spi::get_one::<bool>(&format!("SELECT EXISTS (SELECT 1 FROM {})", self.sql_name))
+            .ok()
+            .flatten()
+            .unwrap_or(false)
+    }
+
     /// Whether rows have a `ctid` (tables and materialized views, not views).
     pub fn has_ctid(&self) -> bool {
         Spi::get_one_with_args::<bool>(

@@ -19,7 +19,7 @@ pub mod sql;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::core::data::{Column, ColumnData, ColumnKind, MISSING_CODE};
+use crate::core::data::{Column, ColumnBuilder, ColumnData, ColumnKind, MISSING_CODE};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::stats;
 use options::{
@@ -211,126 +211,182 @@ impl Plan {
         Ok(Plan { columns, options })
     }
 
-    /// What to read to fit: per source column its name, an SQL expression over `s` and the kind
-    /// it is read as (after the text steps; numbers as float8; other types as text).
-    pub fn reads(&self) -> Vec<(String, String, ColumnKind)> {
-        self.columns
-            .iter()
-            .map(|(c, _, _)| {
+    /// Whether fitting column `i` needs its values (fences, fill values, drop checks, a
+    /// conversion check or a NULL count); constant fills and `drop_row` do not.
+    fn needs_values(&self, i: usize) -> bool {
+        let (c, ch, ex) = &self.columns[i];
+        if c.drop.is_some() {
+            return false;
+        }
+        let o = &self.options;
+        let protected = o
+            .duplicates
+            .as_ref()
+            .is_some_and(|d| d.key.contains(&c.name) || d.order_by.as_ref() == Some(&c.name));
+        (!protected && (o.max_missing.is_some() || o.drop_constant || o.near_constant.is_some()))
+            || (c.class == TypeClass::Text && ch.convert_numeric == Some(true))
+            || (matches!(ch.outliers, Some(Some(_)))
+                && matches!(c.class, TypeClass::Numeric | TypeClass::Text))
+            || matches!(ch.missing, Some(Missing::Mean | Missing::Median | Missing::Mode))
+            || (ch.missing_indicator == Some(true) && !ex.indicator)
+    }
+
+    /// What to read to fit: the columns that need values, each as `(index, name, SQL expression
+    /// over s, kind)` — after the text steps; numbers as float8; other types as text.
+    pub fn reads(&self) -> Vec<(usize, String, String, ColumnKind)> {
+        (0..self.columns.len())
+            .filter(|&i| self.needs_values(i))
+            .map(|i| {
+                let c = &self.columns[i].0;
                 let (expr, kind) = match c.class {
                     TypeClass::Numeric => (c.stage1(), ColumnKind::Numeric),
                     TypeClass::Boolean => (format!("({})::int::float8", c.raw()), ColumnKind::Boolean),
                     TypeClass::Text => (format!("({})::text", c.text_stage()), ColumnKind::Categorical),
                     TypeClass::Other => (format!("({})::text", c.raw()), ColumnKind::Categorical),
                 };
-                (c.name.clone(), expr, kind)
+                (i, c.name.clone(), expr, kind)
             })
             .collect()
     }
 
-    /// Fits fences, fill values and column drops on the values [`Plan::reads`] asked for.
-    pub fn fit(self, values: &[Column]) -> Result<CleaningRecipe> {
-        if values.first().is_none_or(|c| c.is_empty()) {
+    /// Fits fences, fill values and column drops. `values[i]` holds column `i`'s values when
+    /// [`Plan::reads`] asked for them; `rows` is the source's row count.
+    pub fn fit(self, mut values: Vec<Option<Column>>, rows: usize) -> Result<CleaningRecipe> {
+        if rows == 0 {
             return Err(AimassError::data("the source has no rows")
                 .with_detail("Cleaning fits its fences and fill values on the data."));
         }
+        values.resize(self.columns.len(), None);
+        // Columns not read take part only in steps that need no data.
+        let values: Vec<Column> = values
+            .into_iter()
+            .zip(&self.columns)
+            .map(|(v, (c, _, _))| {
+                v.unwrap_or_else(|| ColumnBuilder::new(c.name.clone(), ColumnKind::Numeric).finish())
+            })
+            .collect();
+        let options = &self.options;
         let protected: Vec<String> =
-            self.options.duplicates.iter().flat_map(|d| d.key.iter().chain(&d.order_by).cloned()).collect();
-        let mut out = Vec::with_capacity(self.columns.len());
-        for ((mut c, ch, ex), col) in self.columns.into_iter().zip(values) {
-            let rows = col.len() as f64;
-            // Conversion of numeric-looking text.
-            let mut numbers: Option<Vec<f64>> = match &col.data {
-                ColumnData::Numeric(v) if c.class == TypeClass::Numeric => Some(v.clone()),
-                _ => None,
-            };
-            if c.class == TypeClass::Text && ch.convert_numeric == Some(true) {
-                if let ColumnData::Categorical { codes, dictionary } = &col.data {
-                    let parsed: Option<Vec<f64>> = dictionary.iter().map(|s| parse_number(s)).collect();
-                    match parsed {
-                        Some(p) if !dictionary.is_empty() => {
-                            c.converted = true;
-                            numbers = Some(
-                                codes
-                                    .iter()
-                                    .map(|&k| if k == MISSING_CODE { f64::NAN } else { p[k as usize] })
-                                    .collect(),
-                            );
-                        }
-                        _ if ex.convert => {
-                            let bad = dictionary.iter().find(|s| parse_number(s).is_none());
-                            return Err(AimassError::new(
-                                ErrorKind::InvalidText,
-                                format!("column \"{}\" cannot be converted to numbers", c.name),
-                            )
-                            .with_detail(match bad {
-                                Some(b) => format!("The value \"{b}\" is not a number."),
-                                None => "The column has no values.".to_owned(),
-                            }));
-                        }
-                        _ => {}
+            options.duplicates.iter().flat_map(|d| d.key.iter().chain(&d.order_by).cloned()).collect();
+        // Columns are fitted independently, on as many threads as there are cores.
+        let threads =
+            std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, self.columns.len().max(1));
+        let chunk = self.columns.len().div_ceil(threads).max(1);
+        let mut results: Vec<Option<Result<ColumnRecipe>>> = vec![None; self.columns.len()];
+        std::thread::scope(|scope| {
+            for ((cols, vals), slots) in
+                self.columns.chunks(chunk).zip(values.chunks(chunk)).zip(results.chunks_mut(chunk))
+            {
+                let protected = &protected;
+                scope.spawn(move || {
+                    for (((c, ch, ex), col), slot) in cols.iter().zip(vals).zip(slots) {
+                        *slot = Some(fit_column(c.clone(), ch, *ex, col, options, protected));
                     }
+                });
+            }
+        });
+        let out = results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(AimassError::internal("column not fitted"))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CleaningRecipe { columns: out, duplicates: self.options.duplicates })
+    }
+}
+
+/// Fits one column: conversion, drop rules, fences, fill value.
+fn fit_column(
+    mut c: ColumnRecipe,
+    ch: &ColumnChoices,
+    ex: Explicit,
+    col: &Column,
+    options: &CleanOptions,
+    protected: &[String],
+) -> Result<ColumnRecipe> {
+    let rows = col.len() as f64;
+    // Conversion of numeric-looking text.
+    let mut numbers: Option<Vec<f64>> = match &col.data {
+        ColumnData::Numeric(v) if c.class == TypeClass::Numeric => Some(v.clone()),
+        _ => None,
+    };
+    if c.class == TypeClass::Text && ch.convert_numeric == Some(true) {
+        if let ColumnData::Categorical { codes, dictionary } = &col.data {
+            let parsed: Option<Vec<f64>> = dictionary.iter().map(|s| parse_number(s)).collect();
+            match parsed {
+                Some(p) if !dictionary.is_empty() => {
+                    c.converted = true;
+                    numbers = Some(
+                        codes
+                            .iter()
+                            .map(|&k| if k == MISSING_CODE { f64::NAN } else { p[k as usize] })
+                            .collect(),
+                    );
                 }
-            }
-            // Column drops.
-            let (nulls, top) = null_and_top_counts(col);
-            if c.drop.is_none() && !protected.contains(&c.name) {
-                let null_fraction = nulls as f64 / rows;
-                let distinct = distinct_present(col);
-                c.drop = if self.options.max_missing.is_some_and(|m| null_fraction > m) {
-                    Some(format!("missing fraction {null_fraction:.4} exceeds max_missing"))
-                } else if self.options.drop_constant && distinct <= 1 {
-                    Some("constant".to_owned())
-                } else {
-                    self.options
-                        .near_constant
-                        .filter(|&t| top.max(nulls) as f64 / rows >= t)
-                        .map(|t| format!("one value fills at least {t} of the rows"))
-                };
-            }
-            if c.drop.is_some() {
-                out.push(c);
-                continue;
-            }
-            // Outliers (numeric columns only).
-            let mut after = numbers.clone();
-            match (ch.outliers.flatten(), &numbers) {
-                (Some(o), Some(v)) => {
-                    let sorted = stats::sorted_present(v);
-                    if !sorted.is_empty() {
-                        let f = fences(&sorted, o);
-                        after = Some(
-                            v.iter()
-                                .filter_map(|&x| {
-                                    let out = x < f.low || x > f.high;
-                                    match f.action {
-                                        OutlierAction::Clip => Some(x.clamp(f.low, f.high)),
-                                        OutlierAction::Null if out => Some(f64::NAN),
-                                        OutlierAction::DropRow if out => None,
-                                        _ => Some(x),
-                                    }
-                                })
-                                .collect(),
-                        );
-                        c.outliers = Some(f);
-                    }
-                }
-                (Some(_), None) if ex.outliers => {
-                    return Err(invalid(format!(
-                        "clean outliers do not apply to column \"{}\" of type {}",
-                        c.name, c.sql_type
-                    )))
+                _ if ex.convert => {
+                    let bad = dictionary.iter().find(|s| parse_number(s).is_none());
+                    return Err(AimassError::new(
+                        ErrorKind::InvalidText,
+                        format!("column \"{}\" cannot be converted to numbers", c.name),
+                    )
+                    .with_detail(match bad {
+                        Some(b) => format!("The value \"{b}\" is not a number."),
+                        None => "The column has no values.".to_owned(),
+                    }));
                 }
                 _ => {}
             }
-            // Missing values.
-            c.missing = fit_missing(&c, &ch, ex, col, after.as_deref())?;
-            // An indicator asked for at the top level is added only to columns that have NULLs.
-            c.missing_indicator = ch.missing_indicator == Some(true) && (ex.indicator || nulls > 0);
-            out.push(c);
         }
-        Ok(CleaningRecipe { columns: out, duplicates: self.options.duplicates })
     }
+    // Column drops (counts computed only when a drop rule is on).
+    let nulls = null_count(col);
+    let drop_rules =
+        options.max_missing.is_some() || options.drop_constant || options.near_constant.is_some();
+    if drop_rules && c.drop.is_none() && !col.is_empty() && !protected.contains(&c.name) {
+        let (_, top) = null_and_top_counts(col);
+        let null_fraction = nulls as f64 / rows;
+        let distinct = distinct_present(col);
+        c.drop = if options.max_missing.is_some_and(|m| null_fraction > m) {
+            Some(format!("missing fraction {null_fraction:.4} exceeds max_missing"))
+        } else if options.drop_constant && distinct <= 1 {
+            Some("constant".to_owned())
+        } else {
+            options
+                .near_constant
+                .filter(|&t| top.max(nulls) as f64 / rows >= t)
+                .map(|t| format!("one value fills at least {t} of the rows"))
+        };
+    }
+    if c.drop.is_some() {
+        return Ok(c);
+    }
+    // Outliers (numeric columns only). `after` holds the present values after the outlier
+    // treatment, sorted (clipping keeps the order; nulling and dropping remove values).
+    let sorted = numbers.as_deref().map(stats::sorted_present);
+    let mut after = sorted.clone();
+    match (ch.outliers.flatten(), &sorted) {
+        (Some(o), Some(sorted)) if !sorted.is_empty() => {
+            let f = fences(sorted, o);
+            after = Some(match f.action {
+                OutlierAction::Clip => sorted.iter().map(|x| x.clamp(f.low, f.high)).collect(),
+                OutlierAction::Null | OutlierAction::DropRow => {
+                    sorted.iter().copied().filter(|&x| x >= f.low && x <= f.high).collect()
+                }
+                OutlierAction::Flag => sorted.clone(),
+            });
+            c.outliers = Some(f);
+        }
+        (Some(_), None) if ex.outliers => {
+            return Err(invalid(format!(
+                "clean outliers do not apply to column \"{}\" of type {}",
+                c.name, c.sql_type
+            )))
+        }
+        _ => {}
+    }
+    // Missing values.
+    c.missing = fit_missing(&c, ch, ex, col, after.as_deref())?;
+    // An indicator asked for at the top level is added only to columns that have NULLs.
+    c.missing_indicator = ch.missing_indicator == Some(true) && (ex.indicator || nulls > 0);
+    Ok(c)
 }
 
 fn fit_missing(
@@ -338,7 +394,7 @@ fn fit_missing(
     ch: &ColumnChoices,
     ex: Explicit,
     col: &Column,
-    numbers: Option<&[f64]>,
+    sorted: Option<&[f64]>,
 ) -> Result<Option<FittedMissing>> {
     let Some(method) = ch.missing else { return Ok(None) };
     let unsuitable = || -> Result<Option<FittedMissing>> {
@@ -362,24 +418,22 @@ fn fit_missing(
         Missing::None => return Ok(None),
         Missing::DropRow => None,
         Missing::Mean | Missing::Median => {
-            let Some(v) = numbers else { return unsuitable() };
-            let sorted = stats::sorted_present(v);
+            let Some(sorted) = sorted else { return unsuitable() };
             if sorted.is_empty() {
                 return Err(no_values());
             }
             Some(json!(if method == Missing::Mean {
-                stats::mean(&sorted)
+                stats::mean(sorted)
             } else {
-                stats::median_sorted(&sorted)
+                stats::median_sorted(sorted)
             }))
         }
-        Missing::Mode => match (numbers, c.class, &col.data) {
-            (Some(v), _, _) => {
-                let sorted = stats::sorted_present(v);
+        Missing::Mode => match (sorted, c.class, &col.data) {
+            (Some(sorted), _, _) => {
                 if sorted.is_empty() {
                     return Err(no_values());
                 }
-                Some(json!(stats::mode_sorted(&sorted)))
+                Some(json!(stats::mode_sorted(sorted)))
             }
             (None, TypeClass::Boolean, ColumnData::Numeric(v)) => {
                 let trues = v.iter().filter(|&&x| x == 1.0).count();
@@ -436,6 +490,13 @@ fn fences(sorted: &[f64], o: Outliers) -> FittedOutliers {
         }
     };
     FittedOutliers { method: o.method, k: o.k, action: o.action, low, high }
+}
+
+fn null_count(col: &Column) -> usize {
+    match &col.data {
+        ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
+        ColumnData::Categorical { codes, .. } => codes.iter().filter(|&&k| k == MISSING_CODE).count(),
+    }
 }
 
 /// NULL count and the count of the most frequent present value.

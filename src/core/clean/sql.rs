@@ -150,11 +150,14 @@ pub struct Counter {
     pub condition: String,
 }
 
-/// The two statements of a cleaning: create the (empty) destination, then fill it and count.
+/// The statements of a cleaning: create the (empty) destination, fill it, and count what changed.
+/// `insert` and `count` each scan the source once; run them under one snapshot so the counts
+/// describe exactly the rows written.
 pub struct Statements {
     pub create: String,
-    pub fill_and_count: String,
-    /// In the order of the counting query's columns, after `rows_out` and `rows_in`.
+    pub insert: String,
+    /// One row: `rows_in`, then one count per counter, in order.
+    pub count: String,
     pub counters: Vec<Counter>,
 }
 
@@ -245,11 +248,6 @@ pub fn statements(recipe: &CleaningRecipe, source: &str, destination: &str, has_
         .filter(|(_, k)| k.column.is_some())
         .map(|(i, k)| format!("COALESCE({}, false) AS __k{i}", k.condition))
         .collect();
-    let mut stage_cols: Vec<String> =
-        outputs.iter().zip(&out_names).map(|((e, _), n)| format!("{e} AS {n}")).collect();
-    stage_cols.extend(flags);
-    stage_cols.push(format!("{drop_expr} AS __drop"));
-    stage_cols.push(format!("{rank_expr} AS __rank"));
     let counts: Vec<String> = counters
         .iter()
         .enumerate()
@@ -259,14 +257,22 @@ pub fn statements(recipe: &CleaningRecipe, source: &str, destination: &str, has_
             (Some(_), false) => format!("count(*) FILTER (WHERE __drop IS NULL AND __rank = 1 AND __k{i})"),
         })
         .collect();
-    let fill_and_count = format!(
-        "WITH stage AS MATERIALIZED (SELECT {} FROM {source} AS s), \
-         ins AS (INSERT INTO {destination} SELECT {} FROM stage WHERE __drop IS NULL AND __rank = 1 RETURNING 1) \
-         SELECT (SELECT count(*) FROM ins), count(*){}{} FROM stage",
-        stage_cols.join(", "),
+    let stage_out: Vec<String> =
+        outputs.iter().zip(&out_names).map(|((e, _), n)| format!("{e} AS {n}")).collect();
+    let insert = format!(
+        "INSERT INTO {destination} SELECT {} FROM (SELECT {}, {drop_expr} AS __drop, {rank_expr} AS __rank \
+         FROM {source} AS s) AS x WHERE __drop IS NULL AND __rank = 1",
         out_names.join(", "),
-        if counts.is_empty() { "" } else { ", " },
-        counts.join(", ")
+        stage_out.join(", ")
     );
-    Statements { create, fill_and_count, counters }
+    let mut count_cols = flags;
+    count_cols.push(format!("{drop_expr} AS __drop"));
+    count_cols.push(format!("{rank_expr} AS __rank"));
+    let count = format!(
+        "SELECT count(*){}{} FROM (SELECT {} FROM {source} AS s) AS x",
+        if counts.is_empty() { "" } else { ", " },
+        counts.join(", "),
+        count_cols.join(", ")
+    );
+    Statements { create, insert, count, counters }
 }

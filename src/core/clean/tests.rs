@@ -37,7 +37,10 @@ fn values() -> Vec<Column> {
 }
 
 fn fit(options: serde_json::Value) -> Result<CleaningRecipe> {
-    Plan::new(&source(), CleanOptions::from_json(&options)?)?.fit(&values())
+    let plan = Plan::new(&source(), CleanOptions::from_json(&options)?)?;
+    let read: Vec<usize> = plan.reads().iter().map(|r| r.0).collect();
+    let values = values().into_iter().enumerate().map(|(i, c)| read.contains(&i).then_some(c)).collect();
+    plan.fit(values, 6)
 }
 
 #[test]
@@ -88,10 +91,9 @@ fn unsuitable_or_unknown_choices_are_errors() {
     assert!(CleanOptions::from_json(&json!({"outliers": {"method": "iqr", "action": "explode"}})).is_err());
     assert!(CleanOptions::from_json(&json!({"max_missing": 2})).is_err());
     assert!(CleanOptions::from_json(&json!({"missing": 3})).is_err());
-    let empty: Vec<Column> =
-        source().iter().map(|c| ColumnBuilder::new(c.name.clone(), ColumnKind::Numeric).finish()).collect();
     let plan = Plan::new(&source(), CleanOptions::default()).unwrap();
-    assert!(plan.fit(&empty).unwrap_err().message.contains("no rows"));
+    assert!(plan.reads().is_empty());
+    assert!(plan.fit(vec![], 0).unwrap_err().message.contains("no rows"));
 }
 
 #[test]
@@ -112,6 +114,6 @@ fn sql_quotes_every_name_and_value() {
     assert_eq!(sql::float_literal(0.1), "'0.1'::float8");
     let r = fit(json!({"missing": "median", "columns": {"home": {"trim": true, "case": "lower", "map": {"x'; DROP TABLE t; --": null}}}})).unwrap();
     let st = sql::statements(&r, "\"public\".\"t\"", "\"d\"", true);
-    assert!(st.fill_and_count.contains("WHEN 'x''; DROP TABLE t; --' THEN NULL"));
+    assert!(st.insert.contains("WHEN 'x''; DROP TABLE t; --' THEN NULL"));
     assert!(st.create.starts_with("CREATE TABLE \"d\" AS SELECT"));
 }
