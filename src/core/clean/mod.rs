@@ -105,6 +105,40 @@ pub struct CleaningRecipe {
     pub duplicates: Option<Duplicates>,
 }
 
+impl CleaningRecipe {
+    /// The destination's column names, in order.
+    pub fn output_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for c in self.columns.iter().filter(|c| c.drop.is_none()) {
+            names.push(c.name.clone());
+            if c.missing_indicator {
+                names.push(c.indicator_name());
+            }
+            if c.outliers.as_ref().is_some_and(|o| o.action == OutlierAction::Flag) {
+                names.push(c.flag_name());
+            }
+        }
+        names
+    }
+
+    /// An added indicator or flag column must not clash with another column or be longer than
+    /// PostgreSQL's 63-byte identifiers (it would be truncated).
+    fn check_output_names(&self) -> Result<()> {
+        let names = self.output_names();
+        for (i, n) in names.iter().enumerate() {
+            if n.len() > 63 {
+                return Err(invalid(format!("the added column name \"{n}\" is longer than 63 bytes"))
+                    .with_hint("Rename the source column or leave out its indicator or flag."));
+            }
+            if names[..i].contains(n) {
+                return Err(invalid(format!("the destination would have two columns named \"{n}\""))
+                    .with_hint("An indicator (<column>_missing) or flag (<column>_outlier) clashes with a source column."));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The per-column decisions that need no data, and what to read to fit the rest.
 pub struct Plan {
     columns: Vec<(ColumnRecipe, ColumnChoices, Explicit)>,
@@ -289,7 +323,9 @@ impl Plan {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(AimassError::internal("column not fitted"))))
             .collect::<Result<Vec<_>>>()?;
-        Ok(CleaningRecipe { columns: out, duplicates: self.options.duplicates })
+        let recipe = CleaningRecipe { columns: out, duplicates: self.options.duplicates };
+        recipe.check_output_names()?;
+        Ok(recipe)
     }
 }
 

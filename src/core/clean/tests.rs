@@ -117,3 +117,26 @@ fn sql_quotes_every_name_and_value() {
     assert!(st.insert.contains("WHEN 'x''; DROP TABLE t; --' THEN NULL"));
     assert!(st.create.starts_with("CREATE TABLE \"d\" AS SELECT"));
 }
+
+#[test]
+fn added_columns_must_not_clash() {
+    let mut src = source();
+    src.push(SourceColumn {
+        name: "income_missing".into(),
+        sql_type: "boolean".into(),
+        class: TypeClass::Boolean,
+    });
+    let mut vals = values();
+    let mut b = ColumnBuilder::new("income_missing", ColumnKind::Boolean);
+    (0..6).for_each(|_| b.push_number(Some(0.0)).unwrap());
+    vals.push(b.finish());
+    let plan = Plan::new(
+        &src,
+        CleanOptions::from_json(&json!({"columns": {"income": {"missing_indicator": true}}})).unwrap(),
+    )
+    .unwrap();
+    let read: Vec<usize> = plan.reads().iter().map(|r| r.0).collect();
+    let values = vals.into_iter().enumerate().map(|(i, c)| read.contains(&i).then_some(c)).collect();
+    let e = plan.fit(values, 6).unwrap_err();
+    assert!(e.message.contains("two columns named \"income_missing\""), "{}", e.message);
+}

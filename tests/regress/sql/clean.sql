@@ -93,9 +93,13 @@ SELECT max(income) = (SELECT (report #>> '{columns,income,outlier_rule,fence,1}'
        array_agg(DISTINCT home ORDER BY home) AS home_values
   FROM credit_new_clean;
 
--- A model trained on the cleaned table.
+-- profile → clean → train → evaluate: a model trained on the cleaned table, evaluated on it.
 SELECT (metrics #>> '{test,auc}')::float8 > 0.82 AS good_auc
-  FROM aimass.train('clean_credit', 'credit_clean', 'status', exclude => ARRAY['id'], deploy => 'never');
+  FROM aimass.train('clean_credit', 'credit_clean', 'status', exclude => ARRAY['id'], deploy => 'always');
+SELECT (aimass.evaluate('clean_credit', 'credit_clean') ->> 'auc')::float8 > 0.82 AS good_auc_on_all_rows,
+       (aimass.evaluate('clean_credit', 'credit_clean') ->> 'rows')::int = (SELECT count(*) FROM credit_clean) AS all_rows;
+-- An indicator clashing with an existing column.
+SELECT aimass.clean('credit_clean', 'x', '{"columns": {"home": {"missing_indicator": true}}}');
 
 -- Bad input: each a clear ERROR, the source unchanged and nothing left behind.
 SELECT aimass.clean('credit_data', 'credit_clean');
