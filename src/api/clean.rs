@@ -61,7 +61,7 @@ fn run_clean(source_oid: pg_sys::Oid, destination: &str, options_json: &Value) -
     let (values, rows) = if exprs.is_empty() {
         (vec![], relation.has_rows() as usize)
     } else {
-        let read = relation.read_exprs(&exprs, "AS s")?;
+        let read = relation.read_exprs(&exprs, "AS s", false)?;
         let rows = read.first().map_or(0, |c| c.len());
         let mut values = vec![None; relation.columns.len()];
         for ((i, ..), c) in reads.iter().zip(read) {

@@ -18,6 +18,7 @@ type ProfileRow = (
     i64,
     Option<f64>,
     i64,
+    i64,
     Option<f64>,
     Option<f64>,
     Option<f64>,
@@ -44,6 +45,7 @@ fn profile(
         name!(rows, i64),
         name!(nulls, i64),
         name!(null_fraction, Option<f64>),
+        name!(non_finite, i64),
         name!(distinct_values, i64),
         name!(min, Option<f64>),
         name!(max, Option<f64>),
@@ -85,7 +87,7 @@ fn run(oid: pg_sys::Oid, target: Option<&str>) -> Result<Vec<ProfileRow>> {
     if wanted.is_empty() {
         return Err(AimassError::invalid_parameter(format!("relation {} has no columns", relation.sql_name)));
     }
-    let columns = relation.read(&wanted)?;
+    let columns = relation.read_lenient(&wanted)?;
     let labels = match target {
         Some(t) => {
             let col = columns
@@ -128,6 +130,7 @@ fn row(p: ColumnProfile, data_type: &str) -> ProfileRow {
         p.rows as i64,
         p.nulls as i64,
         (p.rows > 0).then(|| p.nulls as f64 / p.rows as f64),
+        p.non_finite as i64,
         p.distinct as i64,
         p.min,
         p.max,

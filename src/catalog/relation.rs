@@ -89,8 +89,19 @@ impl Relation {
         })
     }
 
-    /// Reads the named columns, each as `kind`, in one pass over the relation.
+    /// Reads the named columns, each as `kind`, in one pass over the relation. NaN and infinite
+    /// numbers are an error.
     pub fn read(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
+        self.read_columns(wanted, false)
+    }
+
+    /// As [`Relation::read`], but NaN and infinite numbers are stored as missing and counted in
+    /// [`Column::non_finite`].
+    pub fn read_lenient(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
+        self.read_columns(wanted, true)
+    }
+
+    fn read_columns(&self, wanted: &[(String, ReadAs)], lenient: bool) -> Result<Vec<Column>> {
         let mut exprs = Vec::with_capacity(wanted.len());
         for (name, how) in wanted {
             let q = quote_identifier(name);
@@ -106,15 +117,21 @@ impl Relation {
             };
             exprs.push((name.clone(), expr, kind));
         }
-        self.read_exprs(&exprs, "")
+        self.read_exprs(&exprs, "", lenient)
     }
 
     /// Reads SQL expressions over the relation (aliased `s` after `alias`, when given) into
     /// columns `(name, expression, kind)`, in one pass: float8 expressions for numeric and
     /// boolean kinds, text for categorical ones.
-    pub fn read_exprs(&self, exprs: &[(String, String, ColumnKind)], alias: &str) -> Result<Vec<Column>> {
+    pub fn read_exprs(
+        &self,
+        exprs: &[(String, String, ColumnKind)],
+        alias: &str,
+        lenient: bool,
+    ) -> Result<Vec<Column>> {
+        let builder = if lenient { ColumnBuilder::lenient } else { ColumnBuilder::new };
         let mut builders: Vec<ColumnBuilder> =
-            exprs.iter().map(|(name, _, kind)| ColumnBuilder::new(name.clone(), *kind)).collect();
+            exprs.iter().map(|(name, _, kind)| builder(name.clone(), *kind)).collect();
         let select: Vec<&str> = exprs.iter().map(|(_, e, _)| e.as_str()).collect();
         let query = format!("SELECT {} FROM {} {alias}", select.join(", "), self.sql_name);
         Spi::connect(|client| -> Result<()> {

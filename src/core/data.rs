@@ -64,6 +64,8 @@ pub struct Column {
     pub name: String,
     pub kind: ColumnKind,
     pub data: ColumnData,
+    /// NaN and ±Infinity values a lenient builder stored as missing (always 0 otherwise).
+    pub non_finite: usize,
 }
 
 impl Column {
@@ -87,7 +89,7 @@ impl Column {
                 dictionary: dictionary.clone(),
             },
         };
-        Column { name: self.name.clone(), kind: self.kind, data }
+        Column { name: self.name.clone(), kind: self.kind, data, non_finite: 0 }
     }
 
     /// The value in row `i`, as scoring would see it.
@@ -140,6 +142,8 @@ pub struct ColumnBuilder {
     codes: Vec<u32>,
     dictionary: Vec<String>,
     lookup: HashMap<String, u32, FxBuildHasher>,
+    lenient: bool,
+    non_finite: usize,
 }
 
 impl ColumnBuilder {
@@ -151,7 +155,15 @@ impl ColumnBuilder {
             codes: Vec::new(),
             dictionary: Vec::new(),
             lookup: HashMap::default(),
+            lenient: false,
+            non_finite: 0,
         }
+    }
+
+    /// A builder that stores NaN and ±Infinity as missing and counts them (for profiles, which
+    /// report such values instead of refusing them).
+    pub fn lenient(name: impl Into<String>, kind: ColumnKind) -> Self {
+        Self { lenient: true, ..Self::new(name, kind) }
     }
 
     pub fn kind(&self) -> ColumnKind {
@@ -163,6 +175,10 @@ impl ColumnBuilder {
         match value {
             None => self.numbers.push(f64::NAN),
             Some(v) if v.is_finite() => self.numbers.push(v),
+            Some(_) if self.lenient => {
+                self.numbers.push(f64::NAN);
+                self.non_finite += 1;
+            }
             Some(v) => {
                 return Err(AimassError::data(format!(
                     "column \"{}\" contains the value {}",
@@ -200,7 +216,7 @@ impl ColumnBuilder {
             }
             ColumnKind::Numeric | ColumnKind::Boolean => ColumnData::Numeric(self.numbers),
         };
-        Column { name: self.name, kind: self.kind, data }
+        Column { name: self.name, kind: self.kind, data, non_finite: self.non_finite }
     }
 }
 
@@ -233,6 +249,12 @@ mod tests {
         assert!(b.push_number(Some(f64::INFINITY)).is_err());
         let c = b.finish();
         assert_eq!(c.raw(1), RawValue::Null);
+        let mut b = ColumnBuilder::lenient("income", ColumnKind::Numeric);
+        for v in [Some(1.0), Some(f64::NAN), None, Some(f64::NEG_INFINITY)] {
+            b.push_number(v).unwrap();
+        }
+        let c = b.finish();
+        assert_eq!((c.non_finite, c.raw(1), c.raw(3)), (2, RawValue::Null, RawValue::Null));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct ColumnProfile {
     pub name: String,
     pub rows: u64,
     pub nulls: u64,
+    /// NaN and ±Infinity values (float columns), counted apart from NULLs and left out of the
+    /// statistics.
+    pub non_finite: u64,
     pub distinct: u64,
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -64,7 +67,8 @@ pub fn profile_column(column: &Column, labels: Option<&[f64]>) -> ColumnProfile 
     match &column.data {
         ColumnData::Numeric(values) => {
             let sorted = stats::sorted_present(values);
-            p.nulls = (values.len() - sorted.len()) as u64;
+            p.non_finite = column.non_finite as u64;
+            p.nulls = (values.len() - sorted.len() - column.non_finite) as u64;
             p.distinct = stats::distinct_sorted(&sorted) as u64;
             if !sorted.is_empty() {
                 p.min = Some(sorted[0]);

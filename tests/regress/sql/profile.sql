@@ -86,6 +86,11 @@ SELECT id, (id % 3 = 0) AS flag, date '2024-01-01' + (id % 40) AS day, NULLIF(ho
 SELECT column_name, data_type, rows, nulls, distinct_values, min, max, round(mean::numeric, 6) AS mean, iv, auc,
        top_values -> 0 AS top
   FROM aimass.profile('profile_types');
+-- NaN and ±Infinity are counted apart from NULLs and left out of the statistics.
+CREATE TABLE profile_nan (x float8, n numeric);
+INSERT INTO profile_nan VALUES (1, 1), (2, 'NaN'), ('NaN', 2), ('Infinity', NULL), ('-Infinity', 3), (NULL, 4);
+SELECT column_name, rows, nulls, non_finite, distinct_values, min, max, mean FROM aimass.profile('profile_nan');
+DROP TABLE profile_nan;
 -- A non-binary target, an unknown target.
 SELECT count(*) FROM aimass.profile('credit_data', 'age');
 SELECT count(*) FROM aimass.profile('credit_data', 'nope');
