@@ -1,8 +1,10 @@
 //! The SQL surface: thin `#[pg_extern]` wrappers that check arguments, call the catalog and the
 //! core, and raise errors with SQLSTATEs. One file per concept.
 
+pub mod aggregates;
 pub mod batch;
 pub mod clean;
+pub mod curves;
 pub mod deploy;
 pub mod evaluate;
 pub mod features;

@@ -1,9 +1,12 @@
 //! The pure engine: no pgrx here, so everything below is unit-tested and benchmarked without a
 //! server. Data frames → target and split → preprocessing → algorithms → metrics → artifact.
 
+pub mod accumulators;
 pub mod algorithms;
 pub mod artifact;
+pub mod binning;
 pub mod clean;
+pub mod curves;
 pub mod data;
 pub mod error;
 pub mod hash;
@@ -13,6 +16,7 @@ pub mod model;
 pub mod preprocess;
 pub mod profile;
 pub mod split;
+pub mod stability;
 pub mod stats;
 pub mod task;
 pub mod train;

@@ -10,6 +10,7 @@
 //! `auc` ranks the labelled rows by the value itself (NULL values left out) for a numeric
 //! column, and by the category's bad rate (NULL a category of its own) for a text column.
 
+use crate::core::binning;
 use crate::core::data::{Column, ColumnData, ColumnKind, MISSING_CODE};
 use crate::core::metrics::auc_ks;
 use crate::core::stats;
@@ -151,23 +152,22 @@ pub fn profile_column(column: &Column, labels: Option<&[f64]>) -> ColumnProfile 
     p
 }
 
-/// IV over the distinct deciles of the present values plus a NULL bin.
+/// IV over the default bins of the column's present values (see [`crate::core::binning`]).
 fn numeric_iv(values: &[f64], sorted: &[f64], labels: &[f64]) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
-    let mut edges: Vec<f64> = (1..10).map(|d| stats::quantile_sorted(sorted, d as f64 / 10.0)).collect();
-    edges.dedup();
-    let mut bins = vec![BinCounts::default(); edges.len() + 2];
+    let edges = binning::decile_edges(sorted);
+    let mut bins = vec![BinCounts::default(); binning::bin_count(&edges)];
     for (&v, &y) in values.iter().zip(labels) {
         if y.is_nan() {
             continue;
         }
-        let b = if v.is_nan() { edges.len() + 1 } else { edges.partition_point(|&e| e <= v) };
+        let b = &mut bins[binning::bin_of(&edges, v)];
         if y == 1.0 {
-            bins[b].bad += 1.0
+            b.bad += 1.0
         } else {
-            bins[b].good += 1.0
+            b.good += 1.0
         }
     }
     Some(information_value(&bins)).filter(|v| !v.is_nan())

@@ -3,8 +3,12 @@
 //! For a bin with `bad` events and `good` non-events out of `B` and `G` in all:
 //! `WOE = ln((bad / B) / (good / G))` and `IV = Σ (bad/B − good/G) · WOE`.
 //! **Empty cells**: a bin with no bads or no goods would have an infinite WOE; such a bin counts
-//! 0.5 in place of the zero (the Haldane–Anscombe correction), both in its WOE and in its IV
-//! term, so every bin has a finite WOE. Totals `B` and `G` are the true counts.
+//! 1 in place of the zero, both in its WOE and in its IV term, so every bin has a finite WOE —
+//! the convention of toad (`np_count(..., default=1)`), so figures match it exactly. Totals `B` and
+//! `G` are the true counts.
+
+/// The count an empty cell stands for.
+pub const EMPTY_CELL: f64 = 1.0;
 
 /// Event and non-event counts of one bin.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -36,7 +40,7 @@ pub fn information_value(bins: &[BinCounts]) -> f64 {
 }
 
 fn adjusted(bin: BinCounts) -> (f64, f64) {
-    let fix = |c: f64| if c == 0.0 { 0.5 } else { c };
+    let fix = |c: f64| if c == 0.0 { EMPTY_CELL } else { c };
     (fix(bin.bad), fix(bin.good))
 }
 
@@ -56,10 +60,10 @@ mod tests {
     }
 
     #[test]
-    fn empty_cells_count_half() {
+    fn empty_cells_count_one() {
         let bins = [BinCounts { bad: 0.0, good: 10.0 }, BinCounts { bad: 5.0, good: 10.0 }];
         let w = woe(bins[0], 5.0, 20.0);
-        assert!((w - ((0.5f64 / 5.0) / (10.0 / 20.0)).ln()).abs() < 1e-12);
+        assert!((w - ((1.0f64 / 5.0) / (10.0 / 20.0)).ln()).abs() < 1e-12);
         assert!(information_value(&bins).is_finite());
         assert!(information_value(&[BinCounts { bad: 0.0, good: 3.0 }]).is_nan());
     }

@@ -115,10 +115,10 @@ fn ordinal_target_and_woe_encodings() {
     assert!((encode_one(&r, RawValue::Null)[0] - 1.0 / 3.0).abs() < 1e-12);
     assert!((encode_one(&r, RawValue::Text("new"))[0] - 0.5).abs() < 1e-12);
 
-    // WOE: 3 bads, 3 goods. b: 2 bad 1 good → ln((2/3)/(1/3)); NULL: 0 bad (counts 0.5), 1 good.
+    // WOE: 3 bads, 3 goods. b: 2 bad 1 good → ln((2/3)/(1/3)); NULL: 0 bad (counts 1), 1 good.
     let r = fit(&[&c], &y, json!({"encode": "woe"})).unwrap();
     assert!((encode_one(&r, RawValue::Text("b"))[0] - 2f64.ln()).abs() < 1e-12);
-    assert!((encode_one(&r, RawValue::Null)[0] - ((0.5f64 / 3.0) / (1.0 / 3.0)).ln()).abs() < 1e-12);
+    assert!((encode_one(&r, RawValue::Null)[0] - ((1.0f64 / 3.0) / (1.0 / 3.0)).ln()).abs() < 1e-12);
     assert_eq!(encode_one(&r, RawValue::Text("new")), [0.0]);
     let reg = Recipe::fit(
         &[&c],

@@ -26,7 +26,7 @@ BEGIN
 END $$;
 
 -- Univariate AUC (Mann–Whitney with average ranks for ties) and IV (bins at the distinct deciles,
--- width_bucket, a NULL bin, 0.5 in place of an empty cell) of a numeric column.
+-- width_bucket, a NULL bin, 1 in place of an empty cell) of a numeric column.
 CREATE FUNCTION pg_temp.ref_auc_iv(col text, OUT auc float8, OUT iv float8)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -44,8 +44,8 @@ BEGIN
                       sum(y)::float8 AS bad, (count(*) - sum(y))::float8 AS good
                  FROM v GROUP BY 1),
          t AS (SELECT sum(bad) AS tb, sum(good) AS tg FROM b),
-         a AS (SELECT CASE WHEN bad = 0 THEN 0.5 ELSE bad END AS bad,
-                      CASE WHEN good = 0 THEN 0.5 ELSE good END AS good FROM b)
+         a AS (SELECT CASE WHEN bad = 0 THEN 1 ELSE bad END AS bad,
+                      CASE WHEN good = 0 THEN 1 ELSE good END AS good FROM b)
     SELECT sum((bad / tb - good / tg) * ln((bad / tb) / (good / tg))) FROM a, t$f$, col) INTO iv;
 END $$;
 
@@ -67,7 +67,7 @@ SELECT p.column_name,
 WITH v AS (SELECT home AS x, (status = 'bad')::int AS y FROM credit_data),
      g AS (SELECT x, count(*) AS n, sum(y)::float8 AS bad, (count(*) - sum(y))::float8 AS good FROM v GROUP BY x),
      t AS (SELECT sum(bad) AS tb, sum(good) AS tg FROM g),
-     a AS (SELECT CASE WHEN bad = 0 THEN 0.5 ELSE bad END AS bad, CASE WHEN good = 0 THEN 0.5 ELSE good END AS good FROM g),
+     a AS (SELECT CASE WHEN bad = 0 THEN 1 ELSE bad END AS bad, CASE WHEN good = 0 THEN 1 ELSE good END AS good FROM g),
      s AS (SELECT v.y, g.bad / g.n AS score FROM v JOIN g ON g.x IS NOT DISTINCT FROM v.x),
      r AS (SELECT y, rank() OVER (ORDER BY score) + (count(*) OVER (PARTITION BY score) - 1) / 2.0 AS rk FROM s)
 SELECT p.nulls = (SELECT n FROM g WHERE x IS NULL) AS nulls_match,
