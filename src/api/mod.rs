@@ -3,6 +3,7 @@
 
 pub mod aggregates;
 pub mod batch;
+pub mod bin;
 pub mod clean;
 pub mod curves;
 pub mod deploy;
@@ -10,4 +11,5 @@ pub mod evaluate;
 pub mod features;
 pub mod predict;
 pub mod profile;
+pub mod select_features;
 pub mod train;

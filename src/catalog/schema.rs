@@ -67,6 +67,18 @@ CREATE TABLE aimass.cleaning_recipes (
 );
 COMMENT ON TABLE aimass.cleaning_recipes IS 'Fitted cleanings (fences, fill values, dropped columns) from aimass.clean, re-applied by aimass.apply_cleaning.';
 
+CREATE TABLE aimass.binnings (
+    id           bigserial PRIMARY KEY,
+    relation     text NOT NULL,
+    target       text NOT NULL,
+    method       text NOT NULL,
+    options      jsonb NOT NULL,
+    columns      jsonb NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    created_by   name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE aimass.binnings IS 'Supervised binnings from aimass.bin: per column its bins, counts, WOE and IV.';
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,
@@ -98,6 +110,8 @@ SELECT pg_catalog.pg_extension_config_dump('aimass.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.deployments_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.binnings', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.binnings_id_seq', '');
 "#,
     name = "catalog",
     bootstrap

@@ -30,13 +30,13 @@ pub fn information_value(bins: &[BinCounts]) -> f64 {
     if total_bad == 0.0 || total_good == 0.0 {
         return f64::NAN;
     }
-    bins.iter()
-        .filter(|b| b.bad + b.good > 0.0)
-        .map(|&bin| {
-            let (b, g) = adjusted(bin);
-            (b / total_bad - g / total_good) * woe(bin, total_bad, total_good)
-        })
-        .sum()
+    bins.iter().filter(|b| b.bad + b.good > 0.0).map(|&bin| iv_term(bin, total_bad, total_good)).sum()
+}
+
+/// One bin's term of the IV: `(bad/B − good/G) · WOE`, empty cells counting [`EMPTY_CELL`].
+pub fn iv_term(bin: BinCounts, total_bad: f64, total_good: f64) -> f64 {
+    let (b, g) = adjusted(bin);
+    (b / total_bad - g / total_good) * woe(bin, total_bad, total_good)
 }
 
 fn adjusted(bin: BinCounts) -> (f64, f64) {

@@ -1,0 +1,211 @@
+//! `aimass.bin`: supervised binning of columns against a binary target, with WOE and IV per bin;
+//! the result is stored in `aimass.binnings`.
+
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgRelation};
+
+use crate::catalog::binnings;
+use crate::catalog::relation::{ReadAs, Relation};
+use crate::core::data::{Column, ColumnData, ColumnKind, MISSING_CODE};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::task::{TargetEncoding, Task};
+use crate::core::woe_binning::{self, BinKind, BinningOptions, ColumnBinning, Method};
+use crate::error::{notice, OrRaise};
+
+type BinRow = (
+    i64,
+    String,
+    i32,
+    String,
+    Option<f64>,
+    Option<f64>,
+    Option<Vec<String>>,
+    Option<f64>,
+    i64,
+    i64,
+    i64,
+    f64,
+    f64,
+    f64,
+    f64,
+);
+
+/// Bins `columns` (default: every numeric, boolean and text column but the target) of
+/// `relation_name` against the binary `target`; one row per bin.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn bin(
+    relation_name: PgRelation,
+    target: &str,
+    columns: default!(Option<Vec<String>>, "NULL"),
+    method: default!(&str, "'tree'"),
+    options: default!(JsonB, "'{}'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(binning_id, i64),
+        name!(column_name, String),
+        name!(bin, i32),
+        name!(label, String),
+        name!(lower, Option<f64>),
+        name!(upper, Option<f64>),
+        name!(categories, Option<Vec<String>>),
+        name!(special, Option<f64>),
+        name!(count, i64),
+        name!(bads, i64),
+        name!(goods, i64),
+        name!(bad_rate, f64),
+        name!(woe, f64),
+        name!(iv, f64),
+        name!(total_iv, f64),
+    ),
+> {
+    TableIterator::new(run(relation_name.oid(), target, columns, method, &options.0).or_raise())
+}
+
+/// The columns read for binning, the labels, and each column's binning (`None` for a column with
+/// fewer than two distinct values, skipped with a NOTICE when it was not named).
+pub(crate) struct Binned {
+    pub relation: Relation,
+    pub columns: Vec<Column>,
+    pub binnings: Vec<Option<ColumnBinning>>,
+}
+
+pub(crate) fn read_and_bin(
+    oid: pg_sys::Oid,
+    target: &str,
+    columns: Option<Vec<String>>,
+    method: Method,
+    options: &BinningOptions,
+) -> Result<Binned> {
+    let relation = Relation::describe(oid);
+    let tcol = relation.column(target)?;
+    let named = columns.is_some();
+    let names: Vec<String> = match columns {
+        Some(c) if c.is_empty() => {
+            return Err(AimassError::invalid_parameter("columns must name at least one column"))
+        }
+        Some(c) => c,
+        None => relation
+            .columns
+            .iter()
+            .filter(|c| c.name != target && matches!(c.read_as, ReadAs::Feature(_)))
+            .map(|c| c.name.clone())
+            .collect(),
+    };
+    for n in options.breaks.keys() {
+        if !names.contains(n) {
+            return Err(AimassError::invalid_parameter(format!(
+                "binning breaks name \"{n}\", which is not binned"
+            )));
+        }
+    }
+    let mut wanted = Vec::new();
+    for n in &names {
+        let c = relation.column(n)?;
+        if n == target {
+            return Err(AimassError::invalid_parameter(format!("the target \"{n}\" cannot also be binned")));
+        }
+        let ReadAs::Feature(_) = c.read_as else {
+            return Err(AimassError::new(
+                ErrorKind::DatatypeMismatch,
+                format!("column \"{n}\" has type {}, which cannot be binned", c.type_name),
+            ));
+        };
+        wanted.push((n.clone(), c.read_as));
+    }
+    wanted.push((target.to_owned(), tcol.read_as));
+    let mut read = relation.read(&wanted)?;
+    let tcolumn = read.pop().ok_or_else(|| AimassError::internal("target not read"))?;
+    let labels = TargetEncoding::infer(&tcolumn, Some(Task::Binary), None)?.labels(&tcolumn)?;
+
+    let mut binnings = Vec::with_capacity(read.len());
+    for col in &read {
+        let present = match &col.data {
+            ColumnData::Numeric(v) => {
+                let mut d: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+                d.sort_by(f64::total_cmp);
+                d.dedup();
+                d.len()
+            }
+            ColumnData::Categorical { codes, .. } => {
+                let mut d: Vec<u32> = codes.iter().copied().filter(|&c| c != MISSING_CODE).collect();
+                d.sort();
+                d.dedup();
+                d.len()
+            }
+        };
+        if present < 2 {
+            let what = if present == 0 { "only NULL values" } else { "a single value" };
+            if named {
+                return Err(AimassError::data(format!(
+                    "column \"{}\" has {what}; there is nothing to bin",
+                    col.name
+                )));
+            }
+            notice(format!("aimass: column \"{}\" has {what} and is not binned", col.name));
+            binnings.push(None);
+            continue;
+        }
+        let b = match (&col.data, col.kind) {
+            (ColumnData::Numeric(v), _) => woe_binning::bin_numeric(&col.name, v, &labels, method, options)?,
+            (ColumnData::Categorical { codes, dictionary }, ColumnKind::Categorical) => {
+                let values: Vec<Option<&str>> = codes
+                    .iter()
+                    .map(|&c| if c == MISSING_CODE { None } else { Some(dictionary[c as usize].as_str()) })
+                    .collect();
+                woe_binning::bin_categorical(&col.name, &values, &labels, method, options)?
+            }
+            _ => return Err(AimassError::internal("unexpected column kind")),
+        };
+        binnings.push(Some(b));
+    }
+    Ok(Binned { relation, columns: read, binnings })
+}
+
+fn run(
+    oid: pg_sys::Oid,
+    target: &str,
+    columns: Option<Vec<String>>,
+    method: &str,
+    options_json: &serde_json::Value,
+) -> Result<Vec<BinRow>> {
+    let method_v = Method::parse(method)?;
+    let options = BinningOptions::from_json(options_json)?;
+    let binned = read_and_bin(oid, target, columns, method_v, &options)?;
+    let relation = binned.relation;
+    let result: Vec<ColumnBinning> = binned.binnings.into_iter().flatten().collect();
+    if result.is_empty() {
+        return Err(AimassError::data("no column could be binned"));
+    }
+    let id = binnings::insert(&relation.sql_name, target, method, options_json, &result)?;
+    let mut rows = Vec::new();
+    for cb in &result {
+        for (i, b) in cb.bins.iter().enumerate() {
+            let (lower, upper, cats, special) = match &b.kind {
+                BinKind::Range { lower, upper } => (*lower, *upper, None, None),
+                BinKind::Special { value } => (None, None, None, Some(*value)),
+                BinKind::Categories { values } => (None, None, Some(values.clone()), None),
+                BinKind::Missing => (None, None, None, None),
+            };
+            rows.push((
+                id,
+                cb.column.clone(),
+                i as i32 + 1,
+                b.label(),
+                lower,
+                upper,
+                cats,
+                special,
+                b.count as i64,
+                b.bads as i64,
+                b.goods as i64,
+                b.bad_rate(),
+                b.woe,
+                b.iv,
+                cb.iv,
+            ));
+        }
+    }
+    Ok(rows)
+}
