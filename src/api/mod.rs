@@ -8,6 +8,7 @@ pub mod clean;
 pub mod curves;
 pub mod deploy;
 pub mod evaluate;
+pub mod explain;
 pub mod features;
 pub mod predict;
 pub mod profile;

@@ -9,6 +9,7 @@ pub mod clean;
 pub mod curves;
 pub mod data;
 pub mod error;
+pub mod explain;
 pub mod feature_selection;
 pub mod hash;
 pub mod json_options;

@@ -49,7 +49,10 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         return Err(AimassError::invalid_parameter("no usable feature columns")
             .with_hint("Features may be numeric, boolean or text columns other than the target."));
     }
-    let preprocess = PreprocessOptions::from_json(req.preprocess)?;
+    let mut preprocess = PreprocessOptions::from_json(req.preprocess)?;
+    if req.algorithm == algorithms::scorecard::NAME {
+        preprocess.bin_everything_by_default();
+    }
     let encoding = TargetEncoding::infer(req.target, req.task, req.positive)?;
     let algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
     let labels = encoding.labels(req.target)?;

@@ -74,7 +74,7 @@ mod tests {
         let x = Array2::from_shape_vec((4, 2), vec![0., 5., 1., 5., 2., 5., 3., 5.]).unwrap();
         let y = Array1::from(vec![1., 3., 5., 7.]);
         let recipe = Recipe { steps: vec![] };
-        let FittedModel::Linear(m) = Linear.fit(&x, &y, &recipe).unwrap();
+        let FittedModel::Linear(m) = Linear.fit(&x, &y, &recipe).unwrap() else { panic!("not linear") };
         assert!((m.intercept - 1.0).abs() < 1e-9);
         assert!((m.coefficients[0] - 2.0).abs() < 1e-9);
         assert_eq!(m.coefficients[1], 0.0);

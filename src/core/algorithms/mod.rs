@@ -6,6 +6,7 @@
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
+pub mod scorecard;
 
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ use crate::core::task::Task;
 pub use linear_model::{LinearModel, Link};
 
 /// The algorithm names `aimass.train` accepts.
-pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME];
+pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME, scorecard::NAME];
 
 /// A configured learning algorithm, ready to fit.
 pub trait Algorithm {
@@ -34,6 +35,7 @@ pub trait Algorithm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum FittedModel {
     Linear(LinearModel),
+    Scorecard(scorecard::ScorecardModel),
 }
 
 impl FittedModel {
@@ -41,15 +43,19 @@ impl FittedModel {
     /// classification, the value for regression.
     #[inline]
     pub fn predict(&self, x: &[f64]) -> f64 {
-        match self {
-            FittedModel::Linear(m) => m.predict(x),
-        }
+        self.linear().predict(x)
     }
 
     /// Number of encoded inputs the model expects.
     pub fn n_inputs(&self) -> usize {
+        self.linear().coefficients.len()
+    }
+
+    /// The linear model underneath (every fitted model is one so far).
+    pub fn linear(&self) -> &LinearModel {
         match self {
-            FittedModel::Linear(m) => m.coefficients.len(),
+            FittedModel::Linear(m) => m,
+            FittedModel::Scorecard(s) => &s.linear,
         }
     }
 }
@@ -59,13 +65,14 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
     let algorithm: Box<dyn Algorithm> = match name {
         logistic::NAME => Box::new(logistic::Logistic::from_json(hyperparams)?),
         linear::NAME => Box::new(linear::Linear::from_json(hyperparams)?),
+        scorecard::NAME => Box::new(scorecard::Scorecard::from_json(hyperparams)?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
         }
     };
     let supported = match name {
-        logistic::NAME => task == Task::Binary,
+        logistic::NAME | scorecard::NAME => task == Task::Binary,
         _ => task == Task::Regression,
     };
     if !supported {

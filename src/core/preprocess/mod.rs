@@ -7,6 +7,7 @@
 //! and an *unseen* column), or ordinal, target (smoothed mean), WOE or hashing encoding. Unseen
 //! categories and NULLs never fail at scoring.
 
+mod binned;
 mod categorical;
 mod numeric;
 pub mod options;
@@ -14,6 +15,7 @@ pub mod options;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use binned::BinnedStep;
 pub use categorical::{CategoricalStep, Encoding};
 pub use numeric::NumericStep;
 pub use options::{ColumnOptions, Encode, Impute, PreprocessOptions, Scale};
@@ -28,6 +30,7 @@ use crate::core::task::Task;
 pub enum FeatureStep {
     Numeric(NumericStep),
     Categorical(CategoricalStep),
+    Binned(BinnedStep),
 }
 
 impl FeatureStep {
@@ -35,6 +38,7 @@ impl FeatureStep {
         match self {
             FeatureStep::Numeric(s) => &s.name,
             FeatureStep::Categorical(s) => &s.name,
+            FeatureStep::Binned(s) => &s.name,
         }
     }
 
@@ -43,13 +47,15 @@ impl FeatureStep {
             FeatureStep::Numeric(s) if s.boolean => ColumnKind::Boolean,
             FeatureStep::Numeric(_) => ColumnKind::Numeric,
             FeatureStep::Categorical(_) => ColumnKind::Categorical,
+            FeatureStep::Binned(s) if s.numeric => ColumnKind::Numeric,
+            FeatureStep::Binned(_) => ColumnKind::Categorical,
         }
     }
 
     /// How many model inputs this feature becomes.
     pub fn width(&self) -> usize {
         match self {
-            FeatureStep::Numeric(_) => 1,
+            FeatureStep::Numeric(_) | FeatureStep::Binned(_) => 1,
             FeatureStep::Categorical(s) => s.width(),
         }
     }
@@ -61,6 +67,7 @@ impl FeatureStep {
         match self {
             FeatureStep::Numeric(s) => out[0] = s.encode(value)?,
             FeatureStep::Categorical(s) => s.encode(value, out),
+            FeatureStep::Binned(s) => out[0] = s.encode(value)?,
         }
         Ok(())
     }
@@ -69,6 +76,7 @@ impl FeatureStep {
     pub fn input_names(&self) -> Vec<String> {
         match self {
             FeatureStep::Numeric(s) => vec![s.name.clone()],
+            FeatureStep::Binned(s) => vec![s.name.clone()],
             FeatureStep::Categorical(s) => s.input_names(),
         }
     }
@@ -78,6 +86,7 @@ impl FeatureStep {
         match self {
             FeatureStep::Numeric(s) => s.describe(),
             FeatureStep::Categorical(s) => s.describe(),
+            FeatureStep::Binned(s) => s.describe(),
         }
     }
 
@@ -108,6 +117,10 @@ impl Recipe {
             .iter()
             .map(|c| {
                 let explicit = |key: &str| options.is_explicit(&c.name, key);
+                if options.column(&c.name).binning.is_some() {
+                    return BinnedStep::fit(c, labels, task, options.column(&c.name))
+                        .map(FeatureStep::Binned);
+                }
                 match c.kind {
                     ColumnKind::Categorical => {
                         CategoricalStep::fit(c, labels, task, options.column(&c.name), explicit)

@@ -66,6 +66,9 @@ pub struct ColumnOptions {
     pub smoothing: f64,
     /// Clip numeric values to these training quantiles.
     pub clip: Option<(f64, f64)>,
+    /// Encode the column by the WOE of its supervised bins (numeric or text; binary targets).
+    pub binning: Option<crate::core::woe_binning::Method>,
+    pub binning_options: crate::core::woe_binning::BinningOptions,
 }
 
 impl Default for ColumnOptions {
@@ -79,6 +82,8 @@ impl Default for ColumnOptions {
             buckets: 32,
             smoothing: 10.0,
             clip: None,
+            binning: None,
+            binning_options: Default::default(),
         }
     }
 }
@@ -92,8 +97,18 @@ pub struct PreprocessOptions {
     pub explicit: BTreeMap<String, Vec<&'static str>>,
 }
 
-const KEYS: [&str; 8] =
-    ["impute", "fill_value", "scale", "encode", "max_categories", "buckets", "smoothing", "clip"];
+const KEYS: [&str; 10] = [
+    "impute",
+    "fill_value",
+    "scale",
+    "encode",
+    "max_categories",
+    "buckets",
+    "smoothing",
+    "clip",
+    "binning",
+    "binning_options",
+];
 
 impl PreprocessOptions {
     pub fn from_json(value: &Value) -> Result<Self> {
@@ -115,6 +130,19 @@ impl PreprocessOptions {
         }
         o.finish()?;
         Ok(Self { defaults, columns, explicit })
+    }
+
+    /// For scorecards: tree binning for every column that names no binning method (and no
+    /// encoding of its own).
+    pub fn bin_everything_by_default(&mut self) {
+        let method = self.defaults.binning.unwrap_or(crate::core::woe_binning::Method::Tree);
+        self.defaults.binning = Some(method);
+        for (name, c) in self.columns.iter_mut() {
+            let own_encode = self.explicit.get(name).is_some_and(|k| k.contains(&"encode"));
+            if c.binning.is_none() && !own_encode {
+                c.binning = Some(method);
+            }
+        }
     }
 
     /// The options of one column.
@@ -212,6 +240,15 @@ fn read_column(o: &mut Options<'_>, base: ColumnOptions, what: &str) -> Result<C
                 )))
             }
         }
+    }
+    if let Some(v) = o.value("binning") {
+        let m = v.as_str().ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{what} \"binning\" must be a method name, not {v}"))
+        })?;
+        c.binning = Some(crate::core::woe_binning::Method::parse(m)?);
+    }
+    if let Some(v) = o.value("binning_options") {
+        c.binning_options = crate::core::woe_binning::BinningOptions::from_json(v)?;
     }
     Ok(c)
 }
