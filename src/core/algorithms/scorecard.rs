@@ -8,9 +8,9 @@
 //!
 //! | name | default | range | purpose |
 //! |---|---|---|---|
-//! | pdo | 20 | > 0 | points to double the odds |
+//! | pdo | 20 | 1e-6 – 1e6 | points to double the odds |
 //! | base_score | 600 | any | score at `base_odds` |
-//! | base_odds | 50 | > 0 | good:bad odds at `base_score` |
+//! | base_odds | 50 | 1e-12 – 1e12 | good:bad odds at `base_score` |
 //! | round | false | | round every bin's points to an integer |
 //! | alpha, max_iterations, tolerance | as `logistic` | | the logistic fit |
 
@@ -45,8 +45,9 @@ impl Scaling {
 
     /// Points as printed on the card (rounded when asked).
     pub fn points(&self, raw: f64) -> f64 {
+        // `+ 0.0` turns a rounded −0 into 0.
         if self.round {
-            raw.round()
+            raw.round() + 0.0
         } else {
             raw
         }
@@ -78,9 +79,9 @@ impl Scorecard {
         }
         let mut o = Options::new(value, "hyperparams")?;
         let scaling = Scaling {
-            pdo: o.number("pdo", f64::MIN_POSITIVE, 1e6)?.unwrap_or(20.0),
+            pdo: o.number("pdo", 1e-6, 1e6)?.unwrap_or(20.0),
             base_score: o.number("base_score", -1e9, 1e9)?.unwrap_or(600.0),
-            base_odds: o.number("base_odds", f64::MIN_POSITIVE, 1e12)?.unwrap_or(50.0),
+            base_odds: o.number("base_odds", 1e-12, 1e12)?.unwrap_or(50.0),
             round: o.boolean("round")?.unwrap_or(false),
         };
         // The logistic keys are checked by Logistic; mark them known here.

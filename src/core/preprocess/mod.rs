@@ -117,7 +117,9 @@ impl Recipe {
             .iter()
             .map(|c| {
                 let explicit = |key: &str| options.is_explicit(&c.name, key);
-                if options.column(&c.name).binning.is_some() {
+                // A column's own encode option wins over a binning it only inherits.
+                let own_encode = explicit("encode") && !explicit("binning");
+                if options.column(&c.name).binning.is_some() && !own_encode {
                     return BinnedStep::fit(c, labels, task, options.column(&c.name))
                         .map(FeatureStep::Binned);
                 }
