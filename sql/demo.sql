@@ -90,3 +90,21 @@ SELECT model_id, round((metrics -> 'test' ->> 'auc')::numeric, 4) AS test_auc
                     preprocess => '{"scale": "robust", "encode": "woe", "clip": [0.01, 0.99]}');
 SELECT column_name, kind, transform FROM aimass.model_features(
   (SELECT model_id FROM aimass.models_overview WHERE project = 'credit_clean' AND deployed));
+
+-- 8. The risk toolkit: which columns to keep, monotonic bins with WOE, a scorecard with points,
+--    the reasons behind one applicant's score, and the metrics as aggregates by group.
+SELECT column_name, kept, reason FROM aimass.select_features('credit_data', 'status') WHERE NOT kept;
+SELECT column_name, bin, label, count, round(bad_rate::numeric, 3) AS bad_rate, round(woe::numeric, 3) AS woe
+  FROM aimass.bin('credit_data', 'status', ARRAY['seniority', 'income'], 'monotonic');
+SELECT model_id, round((metrics -> 'test' ->> 'auc')::numeric, 4) AS test_auc
+  FROM aimass.train('credit_card', 'credit_data', 'status', algorithm => 'scorecard', exclude => ARRAY['id', 'split'],
+                    split => 'column:split', hyperparams => '{"round": true}');
+SELECT feature, bin, label, points FROM aimass.scorecard(
+  (SELECT model_id FROM aimass.models_overview WHERE project = 'credit_card' AND deployed)) WHERE feature IN ('(base points)', 'records', 'job');
+SELECT c.id, aimass.score_points('credit_card', c) AS score, r.feature, r.value, r.contribution AS points_lost
+  FROM credit_data c, aimass.explain('credit_card', c, 2) r WHERE c.id IN (3, 7);
+SELECT split, round(aimass.auc(p, bad)::numeric, 4) AS auc, round(aimass.ks(p, bad)::numeric, 4) AS ks,
+       round(aimass.gini(p, bad)::numeric, 4) AS gini
+  FROM (SELECT split, aimass.predict_proba('credit_card', c) AS p, status = 'bad' AS bad FROM credit_data c) s
+ GROUP BY split;
+SELECT round(aimass.psi(income, split = 'train')::numeric, 4) AS psi_income_test_vs_train FROM credit_data;
