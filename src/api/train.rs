@@ -5,10 +5,11 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::{json, Value};
 
 use crate::catalog::relation::{ReadAs, Relation};
-use crate::catalog::{deployments, models, projects};
+use crate::catalog::{binnings, deployments, models, projects};
 use crate::core::data::{Column, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::hash::content_hash;
+use crate::core::preprocess::{PreprocessOptions, StoredBinnings};
 use crate::core::split::SplitSpec;
 use crate::core::task::Task;
 use crate::core::train::{self, TrainRequest};
@@ -200,6 +201,10 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     let target_column = columns.pop().ok_or_else(|| AimassError::internal("target not read"))?;
     let feature_refs: Vec<&Column> = columns.iter().collect();
 
+    let mut stored_binnings = StoredBinnings::new();
+    for id in PreprocessOptions::from_json(a.preprocess)?.stored_binnings() {
+        stored_binnings.insert(id, binnings::load(id)?);
+    }
     let outcome = train::train(&TrainRequest {
         features: feature_refs.clone(),
         target: &target_column,
@@ -212,6 +217,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         algorithm: a.algorithm,
         hyperparams: a.hyperparams,
         preprocess: a.preprocess,
+        stored_binnings: &stored_binnings,
     })?;
 
     let model_task = outcome.model.task();

@@ -24,3 +24,26 @@ pub fn insert(
     .or_raise()
     .ok_or_else(|| AimassError::internal("binning insert returned no id"))
 }
+
+/// The column binnings of a stored binning.
+pub fn load(id: i64) -> Result<Vec<ColumnBinning>> {
+    let v: Option<JsonB> = Spi::connect(|client| {
+        let t = client.select("SELECT columns FROM aimass.binnings WHERE id = $1", Some(1), &[id.into()])?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        t.first().get_one::<JsonB>()
+    })
+    .or_raise();
+    let v = v.ok_or_else(|| {
+        AimassError::new(
+            crate::core::error::ErrorKind::UndefinedObject,
+            format!("binning {id} does not exist"),
+        )
+        .with_hint("See SELECT id, relation, target, method FROM aimass.binnings.")
+    })?;
+    serde_json::from_value(v.0).map_err(|e| {
+        AimassError::new(crate::core::error::ErrorKind::DataCorrupted, format!("binning {id} cannot be read"))
+            .with_detail(e.to_string())
+    })
+}

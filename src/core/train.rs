@@ -9,7 +9,7 @@ use crate::core::data::{Column, RawValue};
 use crate::core::error::{AimassError, Result};
 use crate::core::metrics;
 use crate::core::model::Model;
-use crate::core::preprocess::{PreprocessOptions, Recipe};
+use crate::core::preprocess::{PreprocessOptions, Recipe, StoredBinnings};
 use crate::core::split::{self, SplitSpec};
 use crate::core::task::{TargetEncoding, Task};
 
@@ -26,6 +26,8 @@ pub struct TrainRequest<'a> {
     pub algorithm: &'a str,
     pub hyperparams: &'a Value,
     pub preprocess: &'a Value,
+    /// Stored binnings the preprocessing options name (loaded by the caller).
+    pub stored_binnings: &'a StoredBinnings,
 }
 
 pub struct TrainOutcome {
@@ -108,7 +110,13 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let train_cols: Vec<Column> = req.features.iter().map(|c| c.take(&train_idx)).collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
     let y = ndarray::Array1::from_iter(train_idx.iter().map(|&i| labels[i]));
-    let recipe = Recipe::fit(&train_refs, y.as_slice().unwrap_or_default(), encoding.task, &preprocess)?;
+    let recipe = Recipe::fit(
+        &train_refs,
+        y.as_slice().unwrap_or_default(),
+        encoding.task,
+        &preprocess,
+        req.stored_binnings,
+    )?;
     let x = recipe.encode_frame(&train_refs)?;
     let fitted = algorithm.fit(&x, &y, &recipe)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
@@ -200,6 +208,7 @@ mod tests {
             algorithm: "logistic",
             hyperparams: &json!({}),
             preprocess: &json!({}),
+            stored_binnings: &StoredBinnings::new(),
         })
         .unwrap();
         // 20 % of each class, each rounded: 500 ± 1.
@@ -224,6 +233,7 @@ mod tests {
             algorithm: "xgboost",
             hyperparams: &json!({}),
             preprocess: &json!({}),
+            stored_binnings: &StoredBinnings::new(),
         })
         .err()
         .unwrap();

@@ -384,7 +384,7 @@ fn count(labels: impl Iterator<Item = bool>) -> (u64, u64) {
 }
 
 /// WOE and IV per bin.
-fn finish(column: &str, method: Method, mut bins: Vec<Bin>) -> ColumnBinning {
+pub fn finish(column: &str, method: Method, mut bins: Vec<Bin>) -> ColumnBinning {
     let tb: f64 = bins.iter().map(|b| b.bads as f64).sum();
     let tg: f64 = bins.iter().map(|b| b.goods as f64).sum();
     for b in &mut bins {

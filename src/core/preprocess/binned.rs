@@ -6,7 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::options::ColumnOptions;
+use super::options::{BinningSpec, ColumnOptions};
+use super::StoredBinnings;
 use crate::core::data::{number_text, Column, ColumnData, RawValue, MISSING_CODE};
 use crate::core::error::{AimassError, Result};
 use crate::core::task::Task;
@@ -20,9 +21,17 @@ pub struct BinnedStep {
 }
 
 impl BinnedStep {
-    pub fn fit(column: &Column, labels: &[f64], task: Task, o: &ColumnOptions) -> Result<BinnedStep> {
-        let Some(method) = o.binning else {
-            return Err(AimassError::internal("binned step without a method"));
+    pub fn fit(
+        column: &Column,
+        labels: &[f64],
+        task: Task,
+        o: &ColumnOptions,
+        stored: &StoredBinnings,
+    ) -> Result<BinnedStep> {
+        let method = match o.binning {
+            Some(BinningSpec::Method(m)) => m,
+            Some(BinningSpec::Stored(id)) => return Self::from_stored(column, labels, task, id, stored),
+            None => return Err(AimassError::internal("binned step without a method")),
         };
         if task != Task::Binary {
             return Err(AimassError::invalid_parameter(format!(
@@ -47,6 +56,67 @@ impl BinnedStep {
             numeric: matches!(column.data, ColumnData::Numeric(_)),
             bins: b.bins,
         })
+    }
+
+    /// The bins of a stored binning, with counts and WOE recomputed on the training rows (a bin
+    /// no training row falls in gets WOE 0).
+    fn from_stored(
+        column: &Column,
+        labels: &[f64],
+        task: Task,
+        id: i64,
+        stored: &StoredBinnings,
+    ) -> Result<BinnedStep> {
+        if task != Task::Binary {
+            return Err(AimassError::invalid_parameter(format!(
+                "preprocess binning of \"{}\" needs a binary target",
+                column.name
+            )));
+        }
+        let cb = stored
+            .get(&id)
+            .ok_or_else(|| AimassError::internal(format!("binning {id} was not loaded")))?
+            .iter()
+            .find(|c| c.column == column.name)
+            .ok_or_else(|| {
+                AimassError::invalid_parameter(format!(
+                    "stored binning {id} has no column \"{}\"",
+                    column.name
+                ))
+            })?;
+        let numeric = matches!(column.data, ColumnData::Numeric(_));
+        if cb.bins.iter().any(|b| matches!(b.kind, BinKind::Categories { .. }) == numeric) && numeric {
+            return Err(AimassError::new(
+                crate::core::error::ErrorKind::DatatypeMismatch,
+                format!("stored binning {id} binned \"{}\" as text, but the column is numeric", column.name),
+            ));
+        }
+        let mut step = BinnedStep { name: column.name.clone(), numeric, bins: cb.bins.clone() };
+        for b in &mut step.bins {
+            (b.count, b.bads, b.goods) = (0, 0, 0);
+        }
+        for (i, &y) in labels.iter().enumerate() {
+            if y.is_nan() {
+                continue;
+            }
+            if let Some(k) = step.bin_of(column.raw(i)) {
+                let b = &mut step.bins[k];
+                b.count += 1;
+                if y == 1.0 {
+                    b.bads += 1
+                } else {
+                    b.goods += 1
+                }
+            }
+        }
+        let fitted = woe_binning::finish(&column.name, cb.method, step.bins);
+        step.bins = fitted.bins;
+        for b in &mut step.bins {
+            if b.count == 0 {
+                (b.woe, b.iv) = (0.0, 0.0);
+            }
+        }
+        Ok(step)
     }
 
     /// The bin a raw value falls in, if any.

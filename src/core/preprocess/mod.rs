@@ -18,7 +18,10 @@ use serde_json::Value;
 pub use binned::BinnedStep;
 pub use categorical::{CategoricalStep, Encoding};
 pub use numeric::NumericStep;
-pub use options::{ColumnOptions, Encode, Impute, PreprocessOptions, Scale};
+pub use options::{BinningSpec, ColumnOptions, Encode, Impute, PreprocessOptions, Scale};
+
+/// Binnings stored by `aimass.bin`, by id, that preprocessing options may name.
+pub type StoredBinnings = std::collections::BTreeMap<i64, Vec<crate::core::woe_binning::ColumnBinning>>;
 
 use crate::core::data::{Column, ColumnKind, RawValue};
 use crate::core::error::{AimassError, Result};
@@ -110,6 +113,7 @@ impl Recipe {
         labels: &[f64],
         task: Task,
         options: &PreprocessOptions,
+        stored: &StoredBinnings,
     ) -> Result<Recipe> {
         let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
         options.check_columns(&names)?;
@@ -120,7 +124,7 @@ impl Recipe {
                 // A column's own encode option wins over a binning it only inherits.
                 let own_encode = explicit("encode") && !explicit("binning");
                 if options.column(&c.name).binning.is_some() && !own_encode {
-                    return BinnedStep::fit(c, labels, task, options.column(&c.name))
+                    return BinnedStep::fit(c, labels, task, options.column(&c.name), stored)
                         .map(FeatureStep::Binned);
                 }
                 match c.kind {

@@ -47,6 +47,14 @@ pub enum Encode {
     Hashing,
 }
 
+/// Where a column's bins come from: a method fitted on the training rows, or a binning stored by
+/// `aimass.bin` (its bins, with counts and WOE recomputed on the training rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinningSpec {
+    Method(crate::core::woe_binning::Method),
+    Stored(i64),
+}
+
 /// A fill value given with `"impute": "constant"`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FillValue {
@@ -67,7 +75,7 @@ pub struct ColumnOptions {
     /// Clip numeric values to these training quantiles.
     pub clip: Option<(f64, f64)>,
     /// Encode the column by the WOE of its supervised bins (numeric or text; binary targets).
-    pub binning: Option<crate::core::woe_binning::Method>,
+    pub binning: Option<BinningSpec>,
     pub binning_options: crate::core::woe_binning::BinningOptions,
 }
 
@@ -135,7 +143,8 @@ impl PreprocessOptions {
     /// For scorecards: tree binning for every column that names no binning method (and no
     /// encoding of its own).
     pub fn bin_everything_by_default(&mut self) {
-        let method = self.defaults.binning.unwrap_or(crate::core::woe_binning::Method::Tree);
+        let method =
+            self.defaults.binning.unwrap_or(BinningSpec::Method(crate::core::woe_binning::Method::Tree));
         self.defaults.binning = Some(method);
         for (name, c) in self.columns.iter_mut() {
             let own_encode = self.explicit.get(name).is_some_and(|k| k.contains(&"encode"));
@@ -143,6 +152,20 @@ impl PreprocessOptions {
                 c.binning = Some(method);
             }
         }
+    }
+
+    /// The ids of stored binnings the options name.
+    pub fn stored_binnings(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = std::iter::once(&self.defaults)
+            .chain(self.columns.values())
+            .filter_map(|c| match c.binning {
+                Some(BinningSpec::Stored(id)) => Some(id),
+                _ => None,
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
     }
 
     /// The options of one column.
@@ -242,10 +265,15 @@ fn read_column(o: &mut Options<'_>, base: ColumnOptions, what: &str) -> Result<C
         }
     }
     if let Some(v) = o.value("binning") {
-        let m = v.as_str().ok_or_else(|| {
-            AimassError::invalid_parameter(format!("{what} \"binning\" must be a method name, not {v}"))
-        })?;
-        c.binning = Some(crate::core::woe_binning::Method::parse(m)?);
+        c.binning = Some(match (v.as_str(), v.as_i64()) {
+            (Some(m), _) => BinningSpec::Method(crate::core::woe_binning::Method::parse(m)?),
+            (_, Some(id)) => BinningSpec::Stored(id),
+            _ => {
+                return Err(AimassError::invalid_parameter(format!(
+                    "{what} \"binning\" must be a method name or the id of a stored binning, not {v}"
+                )))
+            }
+        });
     }
     if let Some(v) = o.value("binning_options") {
         c.binning_options = crate::core::woe_binning::BinningOptions::from_json(v)?;

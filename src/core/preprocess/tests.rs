@@ -19,7 +19,13 @@ fn text(name: &str, values: &[Option<&str>]) -> Column {
 }
 
 fn fit(cols: &[&Column], labels: &[f64], options: serde_json::Value) -> Result<Recipe> {
-    Recipe::fit(cols, labels, Task::Binary, &PreprocessOptions::from_json(&options).unwrap())
+    Recipe::fit(
+        cols,
+        labels,
+        Task::Binary,
+        &PreprocessOptions::from_json(&options).unwrap(),
+        &StoredBinnings::new(),
+    )
 }
 
 fn encode_one(r: &Recipe, v: RawValue<'_>) -> Vec<f64> {
@@ -125,6 +131,7 @@ fn ordinal_target_and_woe_encodings() {
         &y,
         Task::Regression,
         &PreprocessOptions::from_json(&json!({"encode": "woe"})).unwrap(),
+        &StoredBinnings::new(),
     );
     assert!(reg.is_err());
 }

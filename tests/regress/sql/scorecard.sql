@@ -47,7 +47,20 @@ SELECT max(abs(b.score - aimass.predict_proba(:binned, c))) AS row_vs_batch
   FROM aimass.predict_batch(:binned, 'credit_data', 'id') b JOIN credit_data c USING (id);
 SELECT column_name, transform FROM aimass.model_features(:binned) WHERE column_name IN ('income', 'home');
 
+-- A binning stored by aimass.bin as the preprocessing of a scorecard: the same bins, with counts
+-- and WOE recomputed on the training rows.
+CREATE TEMP TABLE stored_bins AS SELECT * FROM aimass.bin('credit_data', 'status', ARRAY['income', 'seniority', 'home'], 'monotonic');
+SELECT model_id AS stored FROM aimass.train('stored_bins', 'credit_data', 'status', algorithm => 'scorecard',
+  features => ARRAY['income', 'seniority', 'home'], split => 'column:split',
+  preprocess => format('{"binning": %s}', (SELECT DISTINCT binning_id FROM stored_bins))::jsonb) \gset
+SELECT (SELECT array_agg(feature || ' ' || label ORDER BY feature, bin) FROM aimass.scorecard(:stored) WHERE bin IS NOT NULL)
+     = (SELECT array_agg(column_name || ' ' || label ORDER BY column_name, bin) FROM stored_bins) AS same_bins,
+       (SELECT count(*) FROM stored_bins) AS bins;
+
 -- Bad input.
+SELECT * FROM aimass.train('bad_card', 'credit_data', 'status', algorithm => 'scorecard', preprocess => '{"binning": 999}');
+SELECT * FROM aimass.train('bad_card', 'credit_data', 'status', algorithm => 'scorecard',
+  preprocess => format('{"binning": %s}', (SELECT DISTINCT binning_id FROM stored_bins))::jsonb);
 SELECT * FROM aimass.scorecard(:logit);
 SELECT aimass.score_points('logit', c) FROM credit_data c WHERE id = 1;
 SELECT * FROM credit_data c, aimass.explain('card', c, 0) WHERE id = 1;
