@@ -13,7 +13,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard
 
-.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality bench-risk fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -65,6 +65,12 @@ bench-data-quality: bench-data
 	$(PSQL) -d aimass_demo -f benches/data_quality.sql
 	python3 -c 'import pandas, psycopg' 2>/dev/null || pip install -q pandas "psycopg[binary]"
 	python3 benches/data_quality.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+
+# Risk-metric aggregates and binning on bench_credit against plain SQL.
+bench-risk: bench-data
+	$(PSQL) -d aimass_demo -f benches/risk_metrics.sql
+	python3 -c 'import pandas, psycopg, sklearn, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn toad
+	python3 benches/risk_metrics.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
 
 fmt:
 	cargo fmt --all
