@@ -129,6 +129,12 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
                 at += w;
             }
         }
+        FittedModel::Trees(_) => {
+            return Err(AimassError::new(
+                ErrorKind::FeatureNotSupported,
+                "reason codes for tree models (TreeSHAP) are not implemented yet",
+            ))
+        }
     }
     out.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.feature.cmp(&b.feature)));
     Ok(out)

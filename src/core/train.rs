@@ -55,6 +55,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     if req.algorithm == algorithms::scorecard::NAME {
         preprocess.bin_everything_by_default();
     }
+    if req.algorithm == algorithms::gradient_boosting::NAME {
+        preprocess.keep_missing_by_default();
+    }
     let encoding = TargetEncoding::infer(req.target, req.task, req.positive)?;
     let algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
     let labels = encoding.labels(req.target)?;
@@ -118,6 +121,13 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         req.stored_binnings,
     )?;
     let x = recipe.encode_frame(&train_refs)?;
+    if !algorithm.handles_missing() && x.iter().any(|v| v.is_nan()) {
+        return Err(AimassError::invalid_parameter(format!(
+            "algorithm \"{}\" cannot take missing values",
+            algorithm.name()
+        ))
+        .with_hint("Give preprocess an impute method other than \"keep\"."));
+    }
     let fitted = algorithm.fit(&x, &y, &recipe)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 

@@ -3,6 +3,7 @@
 //! the model artifact and scores one encoded row at a time. Adding an algorithm means one module,
 //! one line in [`build`] and, if its fitted form is new, one [`FittedModel`] variant.
 
+pub mod gradient_boosting;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
@@ -19,7 +20,7 @@ use crate::core::task::Task;
 pub use linear_model::{LinearModel, Link};
 
 /// The algorithm names `aimass.train` accepts.
-pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME, scorecard::NAME];
+pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME, scorecard::NAME, gradient_boosting::NAME];
 
 /// A configured learning algorithm, ready to fit.
 pub trait Algorithm {
@@ -29,6 +30,10 @@ pub trait Algorithm {
     fn hyperparams(&self) -> Value;
     /// Fits on encoded inputs `x` (rows × recipe width) and targets `y` (0/1 for binary).
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel>;
+    /// Whether the algorithm takes missing (NaN) inputs itself.
+    fn handles_missing(&self) -> bool {
+        false
+    }
 }
 
 /// A fitted model as stored in the artifact.
@@ -36,6 +41,7 @@ pub trait Algorithm {
 pub enum FittedModel {
     Linear(LinearModel),
     Scorecard(scorecard::ScorecardModel),
+    Trees(gradient_boosting::TreeEnsemble),
 }
 
 impl FittedModel {
@@ -43,19 +49,19 @@ impl FittedModel {
     /// classification, the value for regression.
     #[inline]
     pub fn predict(&self, x: &[f64]) -> f64 {
-        self.linear().predict(x)
+        match self {
+            FittedModel::Linear(m) => m.predict(x),
+            FittedModel::Scorecard(s) => s.linear.predict(x),
+            FittedModel::Trees(t) => t.predict(x),
+        }
     }
 
     /// Number of encoded inputs the model expects.
     pub fn n_inputs(&self) -> usize {
-        self.linear().coefficients.len()
-    }
-
-    /// The linear model underneath (every fitted model is one so far).
-    pub fn linear(&self) -> &LinearModel {
         match self {
-            FittedModel::Linear(m) => m,
-            FittedModel::Scorecard(s) => &s.linear,
+            FittedModel::Linear(m) => m.coefficients.len(),
+            FittedModel::Scorecard(s) => s.linear.coefficients.len(),
+            FittedModel::Trees(t) => t.n_inputs,
         }
     }
 }
@@ -66,6 +72,9 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         logistic::NAME => Box::new(logistic::Logistic::from_json(hyperparams)?),
         linear::NAME => Box::new(linear::Linear::from_json(hyperparams)?),
         scorecard::NAME => Box::new(scorecard::Scorecard::from_json(hyperparams)?),
+        gradient_boosting::NAME => {
+            Box::new(gradient_boosting::GradientBoosting::from_json(hyperparams, task)?)
+        }
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
@@ -73,6 +82,7 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
     };
     let supported = match name {
         logistic::NAME | scorecard::NAME => task == Task::Binary,
+        gradient_boosting::NAME => true,
         _ => task == Task::Regression,
     };
     if !supported {

@@ -63,6 +63,7 @@ impl NumericStep {
             Impute::Median | Impute::Error => stats::median_sorted(&sorted),
             Impute::Mode => stats::mode_sorted(&sorted),
             Impute::Zero => 0.0,
+            Impute::Keep => f64::NAN,
             Impute::Constant => match o.fill_value {
                 Some(FillValue::Number(x)) => x,
                 _ => unreachable!("checked above"),
@@ -89,7 +90,8 @@ impl NumericStep {
             scale: 1.0,
         };
         // Scale statistics of the column as the model sees it: filled and clipped.
-        let mut seen: Vec<f64> = values.iter().map(|&v| step.fill_and_clip(v)).collect();
+        let mut seen: Vec<f64> =
+            values.iter().map(|&v| step.fill_and_clip(v)).filter(|v| !v.is_nan()).collect();
         seen.sort_unstable_by(f64::total_cmp);
         let (scaling, center, scale) = match o.scale {
             Scale::Standard => {
@@ -170,5 +172,6 @@ fn impute_name(i: Impute) -> &'static str {
         Impute::Zero => "zero",
         Impute::Constant => "constant",
         Impute::Error => "error",
+        Impute::Keep => "keep",
     }
 }

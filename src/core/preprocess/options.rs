@@ -25,6 +25,8 @@ pub enum Impute {
     Mode,
     Zero,
     Constant,
+    /// NULL stays missing for the model (tree models send it down a branch of its own).
+    Keep,
     /// Training refuses NULLs in the column; scoring fills a NULL like `median` (numeric) or
     /// gives it the missing category (text), since scoring never fails on a NULL.
     Error,
@@ -168,6 +170,19 @@ impl PreprocessOptions {
         ids
     }
 
+    /// For tree models: numeric NULLs stay missing unless an impute method is named.
+    pub fn keep_missing_by_default(&mut self) {
+        if self.defaults.impute.is_none() {
+            self.defaults.impute = Some(Impute::Keep);
+        }
+        for (name, c) in self.columns.iter_mut() {
+            let own = self.explicit.get(name).is_some_and(|k| k.contains(&"impute"));
+            if c.impute.is_none() && !own {
+                c.impute = Some(Impute::Keep);
+            }
+        }
+    }
+
     /// The options of one column.
     pub fn column(&self, name: &str) -> &ColumnOptions {
         self.columns.get(name).unwrap_or(&self.defaults)
@@ -202,8 +217,14 @@ fn read_column(o: &mut Options<'_>, base: ColumnOptions, what: &str) -> Result<C
             "zero" => Impute::Zero,
             "constant" => Impute::Constant,
             "error" => Impute::Error,
+            "keep" => Impute::Keep,
             other => {
-                return Err(unknown(what, "impute", other, "mean, median, mode, zero, constant or error"))
+                return Err(unknown(
+                    what,
+                    "impute",
+                    other,
+                    "mean, median, mode, zero, constant, keep or error",
+                ))
             }
         });
     }
