@@ -23,7 +23,8 @@
 //! bin of their own below every value, so a split can send them left with the low values or
 //! separate them (at prediction a missing value always goes left).
 //!
-//! Not yet: early stopping, sample and class weights, monotone constraints, threads.
+//! Not yet: early stopping, sample and class weights, monotone constraints, threads, bundling
+//! the inputs of a one-hot group into one histogram.
 
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -251,7 +252,9 @@ impl GradientBoosting {
         best
     }
 
-    fn grow(&self, data: &Binned, g: &[f64], h: &[f64], n_rows: usize) -> Tree {
+    /// Grows one tree; also adds each leaf's value to `raw` for the rows that fell in it.
+    fn grow(&self, data: &Binned, g: &[f64], h: &[f64], raw: &mut [f64]) -> Tree {
+        let n_rows = raw.len();
         let rows: Vec<u32> = (0..n_rows as u32).collect();
         let hist = self.histograms(data, &rows, g, h);
         let (sg, sh) = rows.iter().fold((0.0, 0.0), |(a, b), &r| (a + g[r as usize], b + h[r as usize]));
@@ -309,7 +312,11 @@ impl GradientBoosting {
             }
         }
         for l in &leaves {
-            nodes[l.node] = Node::Leaf { value: -self.learning_rate * l.g / (l.h + self.lambda_l2) };
+            let value = -self.learning_rate * l.g / (l.h + self.lambda_l2);
+            nodes[l.node] = Node::Leaf { value };
+            for &r in &l.rows {
+                raw[r as usize] += value;
+            }
         }
         Tree { nodes }
     }
@@ -354,19 +361,7 @@ impl Algorithm for GradientBoosting {
                     g[i] = raw[i] - y[i];
                 }
             }
-            let tree = self.grow(&data, &g, &h, n);
-            for (i, row) in x.axis_iter(Axis(0)).enumerate() {
-                let owned;
-                let r = match row.as_slice() {
-                    Some(r) => r,
-                    None => {
-                        owned = row.to_vec();
-                        &owned
-                    }
-                };
-                raw[i] += tree.predict(r);
-            }
-            trees.push(tree);
+            trees.push(self.grow(&data, &g, &h, &mut raw));
         }
         Ok(FittedModel::Trees(TreeEnsemble { n_inputs: x.ncols(), init, binary, trees }))
     }
