@@ -23,8 +23,10 @@
 //! bin of their own below every value, so a split can send them left with the low values or
 //! separate them (at prediction a missing value always goes left).
 //!
-//! Not yet: early stopping, sample and class weights, monotone constraints, threads, bundling
-//! the inputs of a one-hot group into one histogram.
+//! The inputs of a one-hot group (a text feature) share one histogram: the group's histogram
+//! gives each input's 0/1 histogram, so a text feature costs one histogram, not one per category.
+//!
+//! Not yet: early stopping, sample and class weights, monotone constraints, threads.
 
 use ndarray::{Array1, Array2, Axis};
 use serde::{Deserialize, Serialize};
@@ -131,10 +133,60 @@ impl TreeEnsemble {
 
 /// Inputs bucketed into histogram bins, column-major.
 struct Binned {
-    /// `bins[j][i]`: the bin of row i in input j.
+    /// `bins[j][i]`: the bin of row i in input j (empty for an input of a one-hot group).
     bins: Vec<Vec<u8>>,
     /// `upper[j][b]`: the largest training value in bin b of input j (the split threshold).
     upper: Vec<Vec<f64>>,
+    /// One-hot groups (exactly one input is 1 in every row): `hot[i]` is the offset of row i's
+    /// hot input. One histogram per group gives every input's histogram: its 1-cell is the
+    /// group's cell at its offset, its 0-cell the rest.
+    groups: Vec<OneHotGroup>,
+    /// For each input, its group and offset when it belongs to one.
+    member: Vec<Option<(usize, usize)>>,
+}
+
+struct OneHotGroup {
+    inputs: std::ops::Range<usize>,
+    hot: Vec<u32>,
+}
+
+impl Binned {
+    /// The bin of row `r` in input `j`.
+    #[inline]
+    fn bin(&self, j: usize, r: usize) -> usize {
+        match self.member[j] {
+            Some((g, o)) => (self.groups[g].hot[r] as usize == o) as usize,
+            None => self.bins[j][r] as usize,
+        }
+    }
+}
+
+/// Bundles the recipe's one-hot groups whose inputs are exactly 0/1 with one 1 per row.
+fn bundle(x: &Array2<f64>, groups: &[std::ops::Range<usize>], data: &mut Binned) {
+    for range in groups {
+        let mut hot = Vec::with_capacity(x.nrows());
+        let mut ok = true;
+        for row in x.axis_iter(Axis(0)) {
+            let vals = row.slice(ndarray::s![range.clone()]);
+            let ones: Vec<usize> =
+                vals.iter().enumerate().filter(|(_, &v)| v == 1.0).map(|(i, _)| i).collect();
+            if ones.len() != 1 || vals.iter().any(|&v| v != 0.0 && v != 1.0) {
+                ok = false;
+                break;
+            }
+            hot.push(ones[0] as u32);
+        }
+        if !ok {
+            continue;
+        }
+        let g = data.groups.len();
+        for (o, j) in range.clone().enumerate() {
+            data.member[j] = Some((g, o));
+            data.bins[j] = Vec::new();
+            data.upper[j] = vec![0.0, 1.0];
+        }
+        data.groups.push(OneHotGroup { inputs: range.clone(), hot });
+    }
 }
 
 fn bin_inputs(x: &Array2<f64>, max_bins: usize) -> Binned {
@@ -177,7 +229,8 @@ fn bin_inputs(x: &Array2<f64>, max_bins: usize) -> Binned {
         bins.push(b);
         upper.push(ub);
     }
-    Binned { bins, upper }
+    let n = bins.len();
+    Binned { bins, upper, groups: Vec::new(), member: vec![None; n] }
 }
 
 #[derive(Clone, Copy, Default)]
@@ -199,20 +252,45 @@ struct Leaf {
 
 impl GradientBoosting {
     fn histograms(&self, data: &Binned, rows: &[u32], g: &[f64], h: &[f64]) -> Vec<Vec<Cell>> {
-        data.bins
+        let mut out: Vec<Vec<Cell>> = data
+            .bins
             .iter()
             .zip(&data.upper)
-            .map(|(b, ub)| {
+            .zip(&data.member)
+            .map(|((b, ub), member)| {
                 let mut hist = vec![Cell::default(); ub.len()];
+                if member.is_none() {
+                    for &r in rows {
+                        let c = &mut hist[b[r as usize] as usize];
+                        c.g += g[r as usize];
+                        c.h += h[r as usize];
+                        c.n += 1;
+                    }
+                }
+                hist
+            })
+            .collect();
+        if !data.groups.is_empty() {
+            let total = rows.iter().fold(Cell::default(), |c, &r| Cell {
+                g: c.g + g[r as usize],
+                h: c.h + h[r as usize],
+                n: c.n + 1,
+            });
+            for group in &data.groups {
+                let mut gh = vec![Cell::default(); group.inputs.len()];
                 for &r in rows {
-                    let c = &mut hist[b[r as usize] as usize];
+                    let c = &mut gh[group.hot[r as usize] as usize];
                     c.g += g[r as usize];
                     c.h += h[r as usize];
                     c.n += 1;
                 }
-                hist
-            })
-            .collect()
+                for (o, j) in group.inputs.clone().enumerate() {
+                    let one = gh[o];
+                    out[j] = vec![Cell { g: total.g - one.g, h: total.h - one.h, n: total.n - one.n }, one];
+                }
+            }
+        }
+        out
     }
 
     fn score(&self, g: f64, h: f64) -> f64 {
@@ -274,7 +352,7 @@ impl GradientBoosting {
             let leaf = leaves.swap_remove(li);
             let (_, j, b) = leaf.best.expect("chosen leaf has a split");
             let (left_rows, right_rows): (Vec<u32>, Vec<u32>) =
-                leaf.rows.iter().partition(|&&r| (data.bins[j][r as usize] as usize) <= b);
+                leaf.rows.iter().partition(|&&r| data.bin(j, r as usize) <= b);
             // Histogram of the smaller child; the larger one's is the parent's minus it.
             let (small, large_is_left) =
                 if left_rows.len() <= right_rows.len() { (&left_rows, false) } else { (&right_rows, true) };
@@ -339,13 +417,14 @@ impl Algorithm for GradientBoosting {
         true
     }
 
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _recipe: &Recipe) -> Result<FittedModel> {
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel> {
         let n = x.nrows();
         if n == 0 || x.ncols() == 0 {
             return Err(AimassError::data("gradient boosting needs rows and inputs"));
         }
         let binary = self.task == Task::Binary;
-        let data = bin_inputs(x, self.max_bins);
+        let mut data = bin_inputs(x, self.max_bins);
+        bundle(x, &recipe.one_hot_groups(), &mut data);
         let mean = y.sum() / n as f64;
         let init = if binary { (mean / (1.0 - mean)).ln() } else { mean };
         let mut raw = vec![init; n];
@@ -394,6 +473,47 @@ mod tests {
             .trees
             .iter()
             .all(|t| t.nodes.iter().filter(|n| matches!(n, Node::Leaf { .. })).count() <= 31));
+    }
+
+    #[test]
+    fn one_hot_groups_share_a_histogram_and_split_like_single_inputs() {
+        use crate::core::data::{ColumnBuilder, ColumnKind};
+        use crate::core::preprocess::{PreprocessOptions, StoredBinnings};
+        // Category "c" is risky; x adds a little.
+        let mut cat = ColumnBuilder::new("cat", ColumnKind::Categorical);
+        let mut num = ColumnBuilder::new("x", ColumnKind::Numeric);
+        let mut y = Vec::new();
+        for i in 0..3000usize {
+            let c = ["a", "b", "c", "d"][i % 4];
+            cat.push_text(Some(c));
+            num.push_number(Some((i % 97) as f64)).unwrap();
+            let h = (i as u64 * 2654435761) % 100;
+            y.push(((c == "c" && h < 70) || h < 10) as u8 as f64);
+        }
+        let (cat, num) = (cat.finish(), num.finish());
+        let recipe = Recipe::fit(
+            &[&cat, &num],
+            &y,
+            Task::Binary,
+            &PreprocessOptions::default(),
+            &StoredBinnings::new(),
+        )
+        .unwrap();
+        let x = recipe.encode_frame(&[&cat, &num]).unwrap();
+        let y = Array1::from(y);
+        let mut data = bin_inputs(&x, 255);
+        bundle(&x, &recipe.one_hot_groups(), &mut data);
+        assert_eq!(data.groups.len(), 1);
+        // The derived histogram of an input equals its directly built one.
+        let rows: Vec<u32> = (0..3000).collect();
+        let (g, h) = (vec![1.0; 3000], vec![0.25; 3000]);
+        let gb = GradientBoosting::from_json(&json!({}), Task::Binary).unwrap();
+        let hist = gb.histograms(&data, &rows, &g, &h);
+        let j = data.groups[0].inputs.start + 2; // "c"
+        assert_eq!((hist[j][0].n, hist[j][1].n), (2250, 750));
+        let FittedModel::Trees(m) = gb.fit(&x, &y, &recipe).unwrap() else { panic!() };
+        let p: Vec<f64> = x.axis_iter(Axis(0)).map(|r| m.predict(r.as_slice().unwrap())).collect();
+        assert!(auc_ks(&p, y.as_slice().unwrap()).0 > 0.8);
     }
 
     #[test]
