@@ -57,18 +57,26 @@ fn sorted(scores: &[f64], labels: &[bool], descending: bool) -> Vec<(f64, bool)>
     pairs
 }
 
-/// Equal-count buckets by rank, ties together: the bucket (0-based) of each sorted row.
-fn buckets_of(pairs: &[(f64, bool)], buckets: usize) -> Vec<usize> {
+/// Equal-count buckets by rank, ties together: the row ranges of the buckets of sorted rows
+/// (a tie group takes the bucket of its first row).
+fn bucket_runs(pairs: &[(f64, bool)], buckets: usize) -> Vec<std::ops::Range<usize>> {
     let n = pairs.len();
-    let mut out = Vec::with_capacity(n);
-    let mut start = 0;
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+    let (mut start, mut bucket) = (0, usize::MAX);
     for i in 0..n {
         if i > 0 && pairs[i].0 != pairs[i - 1].0 {
             start = i;
         }
-        out.push(start * buckets / n);
+        let b = start * buckets / n;
+        if b != bucket {
+            if let Some(last) = runs.last_mut() {
+                last.end = i;
+            }
+            runs.push(i..n);
+            bucket = b;
+        }
     }
-    out
+    runs
 }
 
 /// The ROC curve from (+∞, 0, 0) to (min score, 1, 1), one point per distinct score.
@@ -96,15 +104,9 @@ pub fn lift_table(scores: &[f64], labels: &[bool], buckets: usize) -> Vec<LiftRo
     let total_bads = pairs.iter().filter(|p| p.1).count();
     let total_goods = pairs.len() - total_bads;
     let overall = total_bads as f64 / pairs.len() as f64;
-    let b = buckets_of(&pairs, buckets);
     let mut out: Vec<LiftRow> = Vec::new();
     let (mut cum_rows, mut cum_bads) = (0, 0);
-    let mut i = 0;
-    while i < pairs.len() {
-        let mut j = i;
-        while j < pairs.len() && b[j] == b[i] {
-            j += 1;
-        }
+    for std::ops::Range { start: i, end: j } in bucket_runs(&pairs, buckets) {
         let rows = j - i;
         let bads = pairs[i..j].iter().filter(|p| p.1).count();
         cum_rows += rows;
@@ -129,21 +131,14 @@ pub fn lift_table(scores: &[f64], labels: &[bool], buckets: usize) -> Vec<LiftRo
             cum_lift: cum_bad_rate / overall,
             ks: capture_rate - cum_good_rate,
         });
-        i = j;
     }
     out
 }
 
 pub fn calibration_table(p: &[f64], labels: &[bool], buckets: usize) -> Vec<CalibrationRow> {
     let pairs = sorted(p, labels, false);
-    let b = buckets_of(&pairs, buckets);
     let mut out: Vec<CalibrationRow> = Vec::new();
-    let mut i = 0;
-    while i < pairs.len() {
-        let mut j = i;
-        while j < pairs.len() && b[j] == b[i] {
-            j += 1;
-        }
+    for std::ops::Range { start: i, end: j } in bucket_runs(&pairs, buckets) {
         let rows = j - i;
         out.push(CalibrationRow {
             bucket: out.len() + 1,
@@ -153,7 +148,6 @@ pub fn calibration_table(p: &[f64], labels: &[bool], buckets: usize) -> Vec<Cali
             mean_predicted: pairs[i..j].iter().map(|p| p.0).sum::<f64>() / rows as f64,
             observed_rate: pairs[i..j].iter().filter(|p| p.1).count() as f64 / rows as f64,
         });
-        i = j;
     }
     out
 }
