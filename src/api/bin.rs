@@ -6,7 +6,7 @@ use pgrx::{JsonB, PgRelation};
 
 use crate::catalog::binnings;
 use crate::catalog::relation::{ReadAs, Relation};
-use crate::core::data::{Column, ColumnData, ColumnKind, MISSING_CODE};
+use crate::core::data::{Column, ColumnData, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::task::{TargetEncoding, Task};
 use crate::core::woe_binning::{self, BinKind, BinningOptions, ColumnBinning, Method};
@@ -121,20 +121,7 @@ pub(crate) fn read_and_bin(
 
     let mut binnings = Vec::with_capacity(read.len());
     for col in &read {
-        let present = match &col.data {
-            ColumnData::Numeric(v) => {
-                let mut d: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
-                d.sort_by(f64::total_cmp);
-                d.dedup();
-                d.len()
-            }
-            ColumnData::Categorical { codes, .. } => {
-                let mut d: Vec<u32> = codes.iter().copied().filter(|&c| c != MISSING_CODE).collect();
-                d.sort();
-                d.dedup();
-                d.len()
-            }
-        };
+        let present = col.distinct_present();
         if present < 2 {
             let what = if present == 0 { "only NULL values" } else { "a single value" };
             if named {
@@ -149,11 +136,8 @@ pub(crate) fn read_and_bin(
         }
         let b = match (&col.data, col.kind) {
             (ColumnData::Numeric(v), _) => woe_binning::bin_numeric(&col.name, v, &labels, method, options)?,
-            (ColumnData::Categorical { codes, dictionary }, ColumnKind::Categorical) => {
-                let values: Vec<Option<&str>> = codes
-                    .iter()
-                    .map(|&c| if c == MISSING_CODE { None } else { Some(dictionary[c as usize].as_str()) })
-                    .collect();
+            (ColumnData::Categorical { .. }, ColumnKind::Categorical) => {
+                let values = col.text_values().unwrap_or_default();
                 woe_binning::bin_categorical(&col.name, &values, &labels, method, options)?
             }
             _ => return Err(AimassError::internal("unexpected column kind")),

@@ -70,11 +70,10 @@ fn run(
         .iter()
         .zip(&binned.binnings)
         .map(|(c, b)| {
-            let (missing, values) = match &c.data {
-                ColumnData::Numeric(v) => (v.iter().filter(|x| x.is_nan()).count(), Some(v.clone())),
-                ColumnData::Categorical { codes, .. } => {
-                    (codes.iter().filter(|&&k| k == crate::core::data::MISSING_CODE).count(), None)
-                }
+            let missing = c.null_count();
+            let values = match &c.data {
+                ColumnData::Numeric(v) => Some(v.clone()),
+                ColumnData::Categorical { .. } => None,
             };
             Candidate {
                 name: c.name.clone(),

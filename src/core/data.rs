@@ -80,6 +80,41 @@ impl Column {
         self.len() == 0
     }
 
+    /// Number of NULL values.
+    pub fn null_count(&self) -> usize {
+        match &self.data {
+            ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
+            ColumnData::Categorical { codes, .. } => codes.iter().filter(|&&k| k == MISSING_CODE).count(),
+        }
+    }
+
+    /// Number of distinct non-NULL values.
+    pub fn distinct_present(&self) -> usize {
+        match &self.data {
+            ColumnData::Numeric(v) => {
+                crate::core::stats::distinct_sorted(&crate::core::stats::sorted_present(v))
+            }
+            ColumnData::Categorical { codes, dictionary } => {
+                let mut seen = vec![false; dictionary.len()];
+                codes.iter().filter(|&&k| k != MISSING_CODE).for_each(|&k| seen[k as usize] = true);
+                seen.into_iter().filter(|&s| s).count()
+            }
+        }
+    }
+
+    /// The values of a text column row by row (`None` for NULL); `None` for a numeric column.
+    pub fn text_values(&self) -> Option<Vec<Option<&str>>> {
+        match &self.data {
+            ColumnData::Categorical { codes, dictionary } => Some(
+                codes
+                    .iter()
+                    .map(|&c| if c == MISSING_CODE { None } else { Some(dictionary[c as usize].as_str()) })
+                    .collect(),
+            ),
+            ColumnData::Numeric(_) => None,
+        }
+    }
+
     /// A new column with only the rows at `rows`, in that order.
     pub fn take(&self, rows: &[usize]) -> Column {
         let data = match &self.data {

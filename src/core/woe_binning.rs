@@ -239,13 +239,7 @@ pub fn bin_numeric(
         };
         edges.dedup();
         let atoms = atoms_from_edges(&regular, &edges);
-        let segments = match method {
-            Method::Quantile | Method::EqualWidth => atoms.clone(),
-            Method::Tree => tree(&atoms, o.max_bins, min_count),
-            Method::Chimerge => chimerge(&atoms, o.max_bins, o.chi_threshold),
-            Method::Monotonic => monotonic(&atoms, o.max_bins),
-        };
-        let segments = enforce_min_count(segments, min_count);
+        let segments = segment(method, &atoms, o, min_count);
         // The edge before each segment but the first: the lower bound of its first atom.
         segments.iter().skip(1).map(|s| edges[s.start - 1]).collect()
     };
@@ -334,13 +328,7 @@ pub fn bin_categorical(
         .map(|(i, (_, (b, g)))| Segment { start: i, end: i + 1, bads: *b, goods: *g })
         .collect();
     let min_count = o.min_bin_share * rows.len() as f64;
-    let segments = match method {
-        Method::Quantile | Method::EqualWidth => atoms.clone(),
-        Method::Tree => tree(&atoms, o.max_bins, min_count),
-        Method::Chimerge => chimerge(&atoms, o.max_bins, o.chi_threshold),
-        Method::Monotonic => monotonic(&atoms, o.max_bins),
-    };
-    let segments = if atoms.is_empty() { Vec::new() } else { enforce_min_count(segments, min_count) };
+    let segments = segment(method, &atoms, o, min_count);
     let mut bins: Vec<Bin> = segments
         .iter()
         .map(|s| {
@@ -361,6 +349,17 @@ pub fn bin_categorical(
         bins.push(Bin { kind: BinKind::Missing, count: b + g, bads: b, goods: g, woe: 0.0, iv: 0.0 });
     }
     Ok(finish(column, method, bins))
+}
+
+/// The method's bins over the atoms, then bins under `min_count` rows merged into a neighbour.
+fn segment(method: Method, atoms: &[Segment], o: &BinningOptions, min_count: f64) -> Vec<Segment> {
+    let segments = match method {
+        Method::Quantile | Method::EqualWidth => atoms.to_vec(),
+        Method::Tree => tree(atoms, o.max_bins, min_count),
+        Method::Chimerge => chimerge(atoms, o.max_bins, o.chi_threshold),
+        Method::Monotonic => monotonic(atoms, o.max_bins),
+    };
+    enforce_min_count(segments, min_count)
 }
 
 fn check_classes(column: &str, labels: impl Iterator<Item = bool>) -> Result<()> {

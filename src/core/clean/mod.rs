@@ -373,13 +373,13 @@ fn fit_column(
         }
     }
     // Column drops (counts computed only when a drop rule is on).
-    let nulls = null_count(col);
+    let nulls = col.null_count();
     let drop_rules =
         options.max_missing.is_some() || options.drop_constant || options.near_constant.is_some();
     if drop_rules && c.drop.is_none() && !col.is_empty() && !protected.contains(&c.name) {
         let (_, top) = null_and_top_counts(col);
         let null_fraction = nulls as f64 / rows;
-        let distinct = distinct_present(col);
+        let distinct = col.distinct_present();
         c.drop = if options.max_missing.is_some_and(|m| null_fraction > m) {
             Some(format!("missing fraction {null_fraction:.4} exceeds max_missing"))
         } else if options.drop_constant && distinct <= 1 {
@@ -528,13 +528,6 @@ fn fences(sorted: &[f64], o: Outliers) -> FittedOutliers {
     FittedOutliers { method: o.method, k: o.k, action: o.action, low, high }
 }
 
-fn null_count(col: &Column) -> usize {
-    match &col.data {
-        ColumnData::Numeric(v) => v.iter().filter(|x| x.is_nan()).count(),
-        ColumnData::Categorical { codes, .. } => codes.iter().filter(|&&k| k == MISSING_CODE).count(),
-    }
-}
-
 /// NULL count and the count of the most frequent present value.
 fn null_and_top_counts(col: &Column) -> (usize, usize) {
     match &col.data {
@@ -560,17 +553,6 @@ fn null_and_top_counts(col: &Column) -> (usize, usize) {
                 }
             }
             (nulls, counts.into_iter().max().unwrap_or(0))
-        }
-    }
-}
-
-fn distinct_present(col: &Column) -> usize {
-    match &col.data {
-        ColumnData::Numeric(v) => stats::distinct_sorted(&stats::sorted_present(v)),
-        ColumnData::Categorical { codes, dictionary } => {
-            let mut seen = vec![false; dictionary.len()];
-            codes.iter().filter(|&&k| k != MISSING_CODE).for_each(|&k| seen[k as usize] = true);
-            seen.into_iter().filter(|&s| s).count()
         }
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::options::{BinningSpec, ColumnOptions};
 use super::StoredBinnings;
-use crate::core::data::{number_text, Column, ColumnData, RawValue, MISSING_CODE};
+use crate::core::data::{number_text, Column, ColumnData, RawValue};
 use crate::core::error::{AimassError, Result};
 use crate::core::task::Task;
 use crate::core::woe_binning::{self, Bin, BinKind};
@@ -43,11 +43,8 @@ impl BinnedStep {
             ColumnData::Numeric(v) => {
                 woe_binning::bin_numeric(&column.name, v, labels, method, &o.binning_options)?
             }
-            ColumnData::Categorical { codes, dictionary } => {
-                let values: Vec<Option<&str>> = codes
-                    .iter()
-                    .map(|&c| if c == MISSING_CODE { None } else { Some(dictionary[c as usize].as_str()) })
-                    .collect();
+            ColumnData::Categorical { .. } => {
+                let values = column.text_values().unwrap_or_default();
                 woe_binning::bin_categorical(&column.name, &values, labels, method, &o.binning_options)?
             }
         };
@@ -85,7 +82,7 @@ impl BinnedStep {
                 ))
             })?;
         let numeric = matches!(column.data, ColumnData::Numeric(_));
-        if cb.bins.iter().any(|b| matches!(b.kind, BinKind::Categories { .. }) == numeric) && numeric {
+        if numeric && cb.bins.iter().any(|b| matches!(b.kind, BinKind::Categories { .. })) {
             return Err(AimassError::new(
                 crate::core::error::ErrorKind::DatatypeMismatch,
                 format!("stored binning {id} binned \"{}\" as text, but the column is numeric", column.name),
