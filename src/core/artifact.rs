@@ -9,7 +9,8 @@ use crate::core::model::Model;
 
 pub const MAGIC: &[u8; 8] = b"AIMASS\x00M";
 /// Version 2: per-column preprocessing (imputers, clipping, scalers, encoders).
-pub const FORMAT_VERSION: u16 = 2;
+/// Version 3: tree ensembles carry node covers (TreeSHAP) and how their trees combine.
+pub const FORMAT_VERSION: u16 = 3;
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 pub fn encode(model: &Model) -> Result<Vec<u8>> {

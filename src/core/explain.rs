@@ -4,7 +4,9 @@
 //! - linear and logistic models: the feature's share of the linear predictor, `Σ β_j · x_j` over
 //!   its encoded inputs (exact: the shares plus the intercept are the model's raw output);
 //! - scorecards: the points the row lost on the feature, its best bin's points minus the points
-//!   of its own bin — the adverse-action practice of naming what cost the applicant most.
+//!   of its own bin — the adverse-action practice of naming what cost the applicant most;
+//! - tree ensembles: TreeSHAP values of the raw output (log-odds for binary models), summed over
+//!   a feature's encoded inputs; they add up to the raw output minus its training mean.
 
 use crate::core::algorithms::scorecard::ScorecardModel;
 use crate::core::algorithms::FittedModel;
@@ -99,6 +101,23 @@ fn value_text(v: RawValue<'_>) -> String {
     }
 }
 
+fn encode(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<f64>> {
+    let mut x = vec![0.0; model.recipe.width()];
+    model.recipe.encode_row(raw, &mut x)?;
+    Ok(x)
+}
+
+/// Sums per-input contributions over each feature's encoded inputs.
+fn per_feature(model: &Model, raw: &[RawValue<'_>], inputs: &[f64], out: &mut Vec<Reason>) {
+    let mut at = 0;
+    for (step, &v) in model.recipe.steps.iter().zip(raw) {
+        let w = step.width();
+        let contribution = inputs[at..at + w].iter().sum();
+        out.push(Reason { feature: step.name().to_owned(), value: value_text(v), contribution });
+        at += w;
+    }
+}
+
 /// Every feature's contribution for one row, largest first.
 pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
     let mut out = Vec::with_capacity(raw.len());
@@ -119,21 +138,13 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
             }
         }
         FittedModel::Linear(m) => {
-            let mut x = vec![0.0; model.recipe.width()];
-            model.recipe.encode_row(raw, &mut x)?;
-            let mut at = 0;
-            for (step, &v) in model.recipe.steps.iter().zip(raw) {
-                let w = step.width();
-                let c: f64 = m.coefficients[at..at + w].iter().zip(&x[at..at + w]).map(|(b, x)| b * x).sum();
-                out.push(Reason { feature: step.name().to_owned(), value: value_text(v), contribution: c });
-                at += w;
-            }
+            let x = encode(model, raw)?;
+            let shares: Vec<f64> = m.coefficients.iter().zip(&x).map(|(b, x)| b * x).collect();
+            per_feature(model, raw, &shares, &mut out);
         }
-        FittedModel::Trees(_) => {
-            return Err(AimassError::new(
-                ErrorKind::FeatureNotSupported,
-                "reason codes for tree models (TreeSHAP) are not implemented yet",
-            ))
+        FittedModel::Trees(t) => {
+            let x = encode(model, raw)?;
+            per_feature(model, raw, &t.shap(&x), &mut out);
         }
     }
     out.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.feature.cmp(&b.feature)));

@@ -40,6 +40,9 @@ impl Model {
                 self.fitted.n_inputs()
             )));
         }
+        if let FittedModel::Trees(t) = &self.fitted {
+            t.validate()?;
+        }
         Ok(())
     }
 

@@ -29,9 +29,9 @@
 //! Not yet: early stopping, sample and class weights, monotone constraints, threads.
 
 use ndarray::{Array1, Array2, Axis};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::tree::{Combine, Node, Tree, TreeEnsemble};
 use super::{Algorithm, FittedModel};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
@@ -69,65 +69,6 @@ impl GradientBoosting {
         };
         o.finish()?;
         Ok(p)
-    }
-}
-
-/// One node of a fitted tree: a split (`x[feature] <= threshold` goes left) or a leaf.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Node {
-    Split { feature: u32, threshold: f64, left: u32, right: u32 },
-    Leaf { value: f64 },
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Tree {
-    pub nodes: Vec<Node>,
-}
-
-impl Tree {
-    #[inline]
-    pub fn predict(&self, x: &[f64]) -> f64 {
-        let mut i = 0usize;
-        loop {
-            match &self.nodes[i] {
-                Node::Leaf { value } => return *value,
-                Node::Split { feature, threshold, left, right } => {
-                    // Missing values sit in the lowest bin, left of every split.
-                    let v = x[*feature as usize];
-                    i = if v.is_nan() || v <= *threshold { *left } else { *right } as usize;
-                }
-            }
-        }
-    }
-}
-
-/// A fitted ensemble: `link(init + Σ trees)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TreeEnsemble {
-    pub n_inputs: usize,
-    pub init: f64,
-    pub binary: bool,
-    pub trees: Vec<Tree>,
-}
-
-impl TreeEnsemble {
-    #[inline]
-    pub fn raw(&self, x: &[f64]) -> f64 {
-        let mut z = self.init;
-        for t in &self.trees {
-            z += t.predict(x);
-        }
-        z
-    }
-
-    #[inline]
-    pub fn predict(&self, x: &[f64]) -> f64 {
-        let z = self.raw(x);
-        if self.binary {
-            super::linear_model::sigmoid(z)
-        } else {
-            z
-        }
     }
 }
 
@@ -337,6 +278,7 @@ impl GradientBoosting {
         let hist = self.histograms(data, &rows, g, h);
         let (sg, sh) = rows.iter().fold((0.0, 0.0), |(a, b), &r| (a + g[r as usize], b + h[r as usize]));
         let mut nodes = vec![Node::Leaf { value: 0.0 }];
+        let mut cover = vec![n_rows as f64];
         let mut root = Leaf { rows, hist, g: sg, h: sh, depth: 0, node: 0, best: None };
         root.best = self.best_split(&root);
         let mut leaves = vec![root];
@@ -375,6 +317,7 @@ impl GradientBoosting {
             let (ln, rn) = (nodes.len(), nodes.len() + 1);
             nodes.push(Node::Leaf { value: 0.0 });
             nodes.push(Node::Leaf { value: 0.0 });
+            cover.extend([left_rows.len() as f64, right_rows.len() as f64]);
             nodes[leaf.node] = Node::Split {
                 feature: j as u32,
                 threshold: data.upper[j][b],
@@ -396,7 +339,7 @@ impl GradientBoosting {
                 raw[r as usize] += value;
             }
         }
-        Tree { nodes }
+        Tree { nodes, cover }
     }
 }
 
@@ -442,7 +385,13 @@ impl Algorithm for GradientBoosting {
             }
             trees.push(self.grow(&data, &g, &h, &mut raw));
         }
-        Ok(FittedModel::Trees(TreeEnsemble { n_inputs: x.ncols(), init, binary, trees }))
+        Ok(FittedModel::Trees(TreeEnsemble {
+            n_inputs: x.ncols(),
+            init,
+            binary,
+            combine: Combine::Sum,
+            trees,
+        }))
     }
 }
 

@@ -8,6 +8,7 @@ pub mod linear;
 pub mod linear_model;
 pub mod logistic;
 pub mod scorecard;
+pub mod tree;
 
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -41,7 +42,7 @@ pub trait Algorithm {
 pub enum FittedModel {
     Linear(LinearModel),
     Scorecard(scorecard::ScorecardModel),
-    Trees(gradient_boosting::TreeEnsemble),
+    Trees(tree::TreeEnsemble),
 }
 
 impl FittedModel {

@@ -12,6 +12,7 @@
 //! | base_score | 600 | any | score at `base_odds` |
 //! | base_odds | 50 | 1e-12 – 1e12 | good:bad odds at `base_score` |
 //! | round | false | | round every bin's points to an integer |
+//! | drop_wrong_sign | false | | refit without features whose coefficient is negative (points that run against the bad rate), one at a time, worst first; a dropped feature scores 0 points |
 //! | alpha, max_iterations, tolerance | as `logistic` | | the logistic fit |
 
 use ndarray::{Array1, Array2};
@@ -65,6 +66,7 @@ pub struct ScorecardModel {
 pub struct Scorecard {
     logistic: Logistic,
     scaling: Scaling,
+    drop_wrong_sign: bool,
 }
 
 impl Scorecard {
@@ -84,12 +86,13 @@ impl Scorecard {
             base_odds: o.number("base_odds", 1e-12, 1e12)?.unwrap_or(50.0),
             round: o.boolean("round")?.unwrap_or(false),
         };
+        let drop_wrong_sign = o.boolean("drop_wrong_sign")?.unwrap_or(false);
         // The logistic keys are checked by Logistic; mark them known here.
         for k in ["alpha", "max_iterations", "tolerance"] {
             let _ = o.value(k);
         }
         o.finish()?;
-        Ok(Self { logistic: Logistic::from_json(&Value::Object(rest))?, scaling })
+        Ok(Self { logistic: Logistic::from_json(&Value::Object(rest))?, scaling, drop_wrong_sign })
     }
 }
 
@@ -104,6 +107,7 @@ impl Algorithm for Scorecard {
         h["base_score"] = json!(self.scaling.base_score);
         h["base_odds"] = json!(self.scaling.base_odds);
         h["round"] = json!(self.scaling.round);
+        h["drop_wrong_sign"] = json!(self.drop_wrong_sign);
         h
     }
 
@@ -115,8 +119,37 @@ impl Algorithm for Scorecard {
             ))
             .with_hint("Leave out its preprocess encode option, or give it \"binning\": \"tree\"."));
         }
-        let FittedModel::Linear(linear) = self.logistic.fit(x, y, recipe)? else {
-            return Err(AimassError::internal("logistic fit gave another model"));
+        // WOE grows with risk, so a feature's coefficient must be positive; with drop_wrong_sign
+        // the most negative one leaves and the rest are refitted until none is negative.
+        let mut kept: Vec<usize> = (0..x.ncols()).collect();
+        let linear = loop {
+            let fitted = if kept.len() == x.ncols() {
+                self.logistic.fit(x, y, recipe)?
+            } else {
+                self.logistic.fit(&x.select(ndarray::Axis(1), &kept), y, recipe)?
+            };
+            let FittedModel::Linear(fit) = fitted else {
+                return Err(AimassError::internal("logistic fit gave another model"));
+            };
+            let worst = fit
+                .coefficients
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b < 0.0)
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i);
+            match worst {
+                Some(i) if self.drop_wrong_sign && kept.len() > 1 => {
+                    kept.remove(i);
+                }
+                _ => {
+                    let mut coefficients = vec![0.0; x.ncols()];
+                    for (&j, &b) in kept.iter().zip(&fit.coefficients) {
+                        coefficients[j] = b;
+                    }
+                    break LinearModel { coefficients, ..fit };
+                }
+            }
         };
         Ok(FittedModel::Scorecard(ScorecardModel { linear, scaling: self.scaling }))
     }

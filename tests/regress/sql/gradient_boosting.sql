@@ -21,6 +21,17 @@ SELECT aimass.predict_proba(:gb_credit, '{"seniority": null, "home": null, "time
 -- The stored test metrics equal evaluate() on the test rows.
 SELECT (SELECT metrics #>> '{test,log_loss}' FROM aimass.models WHERE id = :gb_credit)
        = aimass.evaluate(:gb_credit, 'credit_test') ->> 'log_loss' AS stored_equals_evaluate;
+-- Reason codes by TreeSHAP: each row's contributions (log-odds) sum to its log-odds minus the
+-- mean log-odds over the training rows (the trees' cover-weighted expectation), within 1e-9.
+WITH scored AS (SELECT c, split, ln(p / (1 - p)) AS logit
+                  FROM credit_data c, aimass.predict_proba(:gb_credit, c) p),
+     base AS (SELECT avg(logit) AS ev FROM scored WHERE split = 'train')
+SELECT count(*) AS rows_explained,
+       max(abs((SELECT sum(contribution) FROM aimass.explain('gb_credit', s.c, 100)) - (logit - ev))) < 1e-9
+         AS contributions_sum_to_log_odds
+  FROM scored s, base;
+SELECT feature, value, round(contribution::numeric, 4) AS contribution
+  FROM credit_data c, aimass.explain('gb_credit', c) WHERE c.id = 1;
 -- Regression: a numeric target.
 SELECT (metrics #>> '{test,r2}')::float8 > 0.5 AS regression_learns
   FROM aimass.train('gb_amount', 'credit_data', 'amount', algorithm => 'gradient_boosting',
@@ -31,4 +42,3 @@ SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'grad
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"trees": 10}');
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"learning_rate": 2}');
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', preprocess => '{"impute": "keep"}');
-SELECT e.* FROM credit_data c, aimass.explain('gb_credit', c) e WHERE c.id = 1;

@@ -30,6 +30,18 @@ SELECT bool_and(r.ok) AS reasons_sum_to_the_gap, bool_and(r.sorted) AS sorted, b
           FROM credit_data c, aimass.explain('card2', c, 100) e WHERE c.id <= 200 GROUP BY c.id) r;
 SELECT e.* FROM credit_data c, aimass.explain('card2', c) e WHERE c.id = 3;
 
+-- drop_wrong_sign: the first card has features whose points run against their WOE (a negative
+-- coefficient); refitted without them, every bin's points fall as its WOE (risk) rises.
+SELECT array_agg(DISTINCT feature ORDER BY feature) AS wrong_sign_in_first_card
+  FROM aimass.scorecard(:card) WHERE points * woe > 0 AND abs(points) >= 1;
+SELECT model_id AS signed FROM aimass.train('signed', 'credit_data', 'status', algorithm => 'scorecard',
+  exclude => ARRAY['id', 'split'], split => 'column:split', hyperparams => '{"drop_wrong_sign": true}',
+  deploy => 'never') \gset
+SELECT bool_and(points * woe <= 0) AS signs_agree_with_risk,
+       array_agg(DISTINCT feature ORDER BY feature) FILTER (WHERE points = 0 AND woe <> 0) AS dropped,
+       (SELECT (metrics #>> '{test,auc}')::float8 > 0.83 FROM aimass.models WHERE id = :signed) AS still_discriminates
+  FROM aimass.scorecard(:signed) WHERE bin IS NOT NULL;
+
 -- Reason codes of a logistic model: coefficient × transformed value per feature; their sum and
 -- the intercept give the log-odds exactly (the remainder is the same for every row).
 SELECT model_id AS logit FROM aimass.train('logit', 'credit_data', 'status', exclude => ARRAY['id', 'split'],
