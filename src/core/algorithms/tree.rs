@@ -92,8 +92,8 @@ impl Tree {
 
     /// Adds this tree's TreeSHAP values for row `x` to `phi` (one per input).
     pub fn add_shap(&self, x: &[f64], phi: &mut [f64]) {
-        let mut path = Vec::with_capacity(16);
-        self.shap_recurse(0, x, phi, &mut path, 0, 1.0, 1.0, None);
+        let path = Vec::new();
+        self.shap_recurse(0, x, phi, &path, 0, 1.0, 1.0, None);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -102,7 +102,7 @@ impl Tree {
         node: usize,
         x: &[f64],
         phi: &mut [f64],
-        parent_path: &mut Vec<PathElement>,
+        parent_path: &[PathElement],
         depth: usize,
         zero_fraction: f64,
         one_fraction: f64,
@@ -141,8 +141,8 @@ impl Tree {
                     unwind(&mut path, depth, k);
                     depth -= 1;
                 }
-                self.shap_recurse(hot, x, phi, &mut path, depth + 1, hot_share * in_zero, in_one, Some(*f));
-                self.shap_recurse(cold, x, phi, &mut path, depth + 1, cold_share * in_zero, 0.0, Some(*f));
+                self.shap_recurse(hot, x, phi, &path, depth + 1, hot_share * in_zero, in_one, Some(*f));
+                self.shap_recurse(cold, x, phi, &path, depth + 1, cold_share * in_zero, 0.0, Some(*f));
             }
         }
     }
