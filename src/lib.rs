@@ -8,9 +8,16 @@ pub mod core;
 pub mod api;
 pub mod catalog;
 pub mod error;
+pub mod gucs;
+pub mod progress;
 pub mod scoring;
 
 ::pgrx::pg_module_magic!(name, version);
+
+#[pgrx::pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::register();
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 mod tests;

@@ -218,6 +218,8 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         hyperparams: a.hyperparams,
         preprocess: a.preprocess,
         stored_binnings: &stored_binnings,
+        threads: crate::gucs::threads(),
+        on_round: &crate::progress::reporter(),
     })?;
 
     let model_task = outcome.model.task();

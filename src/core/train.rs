@@ -28,6 +28,10 @@ pub struct TrainRequest<'a> {
     pub preprocess: &'a Value,
     /// Stored binnings the preprocessing options name (loaded by the caller).
     pub stored_binnings: &'a StoredBinnings,
+    /// Threads the fit may use.
+    pub threads: usize,
+    /// Progress and cancellation hook of iterative fits (see [`algorithms::FitContext`]).
+    pub on_round: &'a dyn Fn(&algorithms::Progress<'_>) -> Result<()>,
 }
 
 pub struct TrainOutcome {
@@ -128,13 +132,18 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         ))
         .with_hint("Give preprocess an impute method other than \"keep\"."));
     }
-    let fitted = algorithm.fit(&x, &y, &recipe)?;
+    let ctx = algorithms::FitContext { recipe: &recipe, threads: req.threads.max(1), on_round: req.on_round };
+    let fitted = algorithm.fit(&x, &y, &ctx)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
-    let metrics = json!({
+    let mut metrics = json!({
         "train": score_metrics(&model, &req.features, &labels, &train_idx, 0.5)?,
         "test": score_metrics(&model, &req.features, &labels, &test_idx, 0.5)?,
     });
+    if let algorithms::FittedModel::Trees(t) = &model.fitted {
+        // Early stopping decides how many trees a model keeps.
+        metrics["trees"] = json!(t.trees.len());
+    }
     Ok(TrainOutcome {
         hyperparams: algorithm.hyperparams(),
         model,
@@ -219,6 +228,8 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            threads: 1,
+            on_round: &|_| Ok(()),
         })
         .unwrap();
         // 20 % of each class, each rounded: 500 ± 1.
@@ -244,6 +255,8 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            threads: 1,
+            on_round: &|_| Ok(()),
         })
         .err()
         .unwrap();

@@ -9,10 +9,9 @@ use linfa_linear::LinearRegression;
 use ndarray::{Array1, Array2, Axis};
 use serde_json::{json, Value};
 
-use super::{Algorithm, FittedModel, LinearModel, Link};
+use super::{Algorithm, FitContext, FittedModel, LinearModel, Link};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
-use crate::core::preprocess::Recipe;
 
 pub const NAME: &str = "linear";
 
@@ -35,9 +34,9 @@ impl Algorithm for Linear {
         json!({})
     }
 
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel> {
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
         let mut keep = vec![true; x.ncols()];
-        for group in recipe.one_hot_groups() {
+        for group in ctx.recipe.one_hot_groups() {
             keep[group.start] = false;
         }
         for (j, column) in x.axis_iter(Axis(1)).enumerate() {
@@ -68,13 +67,16 @@ impl Algorithm for Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::preprocess::Recipe;
 
     #[test]
     fn recovers_a_line_and_ignores_a_constant_column() {
         let x = Array2::from_shape_vec((4, 2), vec![0., 5., 1., 5., 2., 5., 3., 5.]).unwrap();
         let y = Array1::from(vec![1., 3., 5., 7.]);
         let recipe = Recipe { steps: vec![] };
-        let FittedModel::Linear(m) = Linear.fit(&x, &y, &recipe).unwrap() else { panic!("not linear") };
+        let FittedModel::Linear(m) = Linear.fit(&x, &y, &FitContext::new(&recipe)).unwrap() else {
+            panic!("not linear")
+        };
         assert!((m.intercept - 1.0).abs() < 1e-9);
         assert!((m.coefficients[0] - 2.0).abs() < 1e-9);
         assert_eq!(m.coefficients[1], 0.0);

@@ -11,10 +11,9 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 
-use super::{Algorithm, FittedModel, LinearModel, Link};
+use super::{Algorithm, FitContext, FittedModel, LinearModel, Link};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
-use crate::core::preprocess::Recipe;
 
 pub const NAME: &str = "logistic";
 
@@ -58,7 +57,7 @@ impl Algorithm for Logistic {
         json!({"alpha": self.alpha, "max_iterations": self.max_iterations, "tolerance": self.tolerance})
     }
 
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _recipe: &Recipe) -> Result<FittedModel> {
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _ctx: &FitContext<'_>) -> Result<FittedModel> {
         let labels: Array1<bool> = y.mapv(|v| v > 0.5);
         let dataset = Dataset::new(x.clone(), labels);
         let fitted = LogisticRegression::default()
@@ -94,11 +93,11 @@ mod tests {
         let y = Array1::from(vec![0., 0., 0., 1., 0., 1., 1., 1.]);
         let rare = Array1::from(vec![0., 0., 0., 0., 0., 1., 0., 1.]);
         let recipe = Recipe { steps: vec![] };
-        let m = Logistic::default().fit(&x, &y, &recipe).unwrap();
+        let m = Logistic::default().fit(&x, &y, &FitContext::new(&recipe)).unwrap();
         assert!(m.predict(&[3.0]) > 0.8);
         assert!(m.predict(&[-3.0]) < 0.2);
         // A rare positive class (linfa's majority class is then `false`) still gives P(y = 1).
-        let m = Logistic::default().fit(&x, &rare, &recipe).unwrap();
+        let m = Logistic::default().fit(&x, &rare, &FitContext::new(&recipe)).unwrap();
         assert!(m.predict(&[3.0]) > m.predict(&[-3.0]));
         assert!(m.predict(&[-3.0]) < 0.1);
     }

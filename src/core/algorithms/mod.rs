@@ -4,6 +4,7 @@
 //! one line in [`build`] and, if its fitted form is new, one [`FittedModel`] variant.
 
 pub mod gradient_boosting;
+pub mod histogram_tree;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
@@ -30,10 +31,45 @@ pub trait Algorithm {
     /// The hyperparameters in force, defaults filled in (stored with the model).
     fn hyperparams(&self) -> Value;
     /// Fits on encoded inputs `x` (rows × recipe width) and targets `y` (0/1 for binary).
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel>;
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel>;
     /// Whether the algorithm takes missing (NaN) inputs itself.
     fn handles_missing(&self) -> bool {
         false
+    }
+}
+
+/// What a fit may use besides the data: the preprocessing recipe (to map features to inputs),
+/// the threads it may start, and a hook called on the calling thread after each round of an
+/// iterative fit, for progress reports and cancellation (an error from it stops the fit; the
+/// host's interrupt check may also unwind from it). Threads never call the hook.
+pub struct FitContext<'a> {
+    pub recipe: &'a Recipe,
+    /// At least 1.
+    pub threads: usize,
+    pub on_round: &'a dyn Fn(&Progress<'_>) -> Result<()>,
+}
+
+/// Where an iterative fit stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress<'a> {
+    pub stage: &'a str,
+    pub round: usize,
+    pub total: usize,
+    /// What `score` measures (e.g. `validation log loss`).
+    pub metric: &'a str,
+    /// The validation score of the round and the best so far, when the fit watches one.
+    pub score: Option<f64>,
+    pub best: Option<f64>,
+}
+
+fn no_report(_: &Progress<'_>) -> Result<()> {
+    Ok(())
+}
+
+impl<'a> FitContext<'a> {
+    /// One thread, no reports.
+    pub fn new(recipe: &'a Recipe) -> Self {
+        Self { recipe, threads: 1, on_round: &no_report }
     }
 }
 

@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::logistic::Logistic;
-use super::{Algorithm, FittedModel, LinearModel};
+use super::{Algorithm, FitContext, FittedModel, LinearModel};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
-use crate::core::preprocess::{FeatureStep, Recipe};
+use crate::core::preprocess::FeatureStep;
 
 pub const NAME: &str = "scorecard";
 
@@ -111,8 +111,8 @@ impl Algorithm for Scorecard {
         h
     }
 
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, recipe: &Recipe) -> Result<FittedModel> {
-        if let Some(s) = recipe.steps.iter().find(|s| !matches!(s, FeatureStep::Binned(_))) {
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
+        if let Some(s) = ctx.recipe.steps.iter().find(|s| !matches!(s, FeatureStep::Binned(_))) {
             return Err(AimassError::invalid_parameter(format!(
                 "a scorecard needs every feature binned; \"{}\" is not",
                 s.name()
@@ -124,9 +124,9 @@ impl Algorithm for Scorecard {
         let mut kept: Vec<usize> = (0..x.ncols()).collect();
         let linear = loop {
             let fitted = if kept.len() == x.ncols() {
-                self.logistic.fit(x, y, recipe)?
+                self.logistic.fit(x, y, ctx)?
             } else {
-                self.logistic.fit(&x.select(ndarray::Axis(1), &kept), y, recipe)?
+                self.logistic.fit(&x.select(ndarray::Axis(1), &kept), y, ctx)?
             };
             let FittedModel::Linear(fit) = fitted else {
                 return Err(AimassError::internal("logistic fit gave another model"));

@@ -32,6 +32,47 @@ SELECT count(*) AS rows_explained,
   FROM scored s, base;
 SELECT feature, value, round(contribution::numeric, 4) AS contribution
   FROM credit_data c, aimass.explain('gb_credit', c) WHERE c.id = 1;
+-- Monotone constraints: risk never rises with seniority or income and never falls with debt.
+-- Sweeping one feature over its range for 100 applicants: never a step the wrong way, where the
+-- unconstrained model has some; the constrained model still ranks well.
+SELECT model_id AS gb_mono, (metrics #>> '{test,auc}')::float8 > 0.83 AS constrained_auc_above_083
+  FROM aimass.train('gb_mono', 'credit_data', 'status', algorithm => 'gradient_boosting', exclude => ARRAY['id'],
+                    split => 'column:split', deploy => 'never',
+                    hyperparams => '{"monotone_constraints": {"seniority": -1, "income": -1, "debt": 1}}') \gset
+SELECT :'constrained_auc_above_083' AS constrained_auc_above_083;
+CREATE TEMP TABLE sweeps AS
+  SELECT m.model, f.feature, f.sign, c.id, v, aimass.predict_proba(m.model, jsonb_set(to_jsonb(c), ARRAY[f.feature], to_jsonb(v))) AS p
+    FROM (VALUES (:gb_mono, 'constrained'), (:gb_credit, 'free')) m(model, kind),
+         (VALUES ('seniority', -1, 0, 50, 1), ('income', -1, 0, 1000, 10), ('debt', 1, 0, 6000, 50)) f(feature, sign, lo, hi, step),
+         credit_data c, generate_series(f.lo, f.hi, f.step) v
+   WHERE c.id <= 100;
+SELECT CASE model WHEN :gb_mono THEN 'constrained' ELSE 'free' END AS model, feature,
+       count(*) FILTER (WHERE sign * (p - prev) < 0) AS wrong_way_steps, count(*) AS steps
+  FROM (SELECT *, lag(p) OVER (PARTITION BY model, feature, id ORDER BY v) AS prev FROM sweeps) s
+ WHERE prev IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2;
+-- Early stopping on a validation tenth of the training rows keeps the best round's trees.
+SELECT (metrics ->> 'trees')::int < 1000 AS stopped_early, (metrics #>> '{test,auc}')::float8 > 0.83 AS auc_above_083
+  FROM aimass.train('gb_early', 'credit_data', 'status', algorithm => 'gradient_boosting', exclude => ARRAY['id'],
+                    split => 'column:split', deploy => 'never',
+                    hyperparams => '{"n_estimators": 1000, "early_stopping_rounds": 20}');
+-- Progress NOTICEs (every round with progress_interval 0) with the validation loss.
+SET aimass.progress_interval = 0;
+SELECT metrics ->> 'trees' AS trees
+  FROM aimass.train('gb_progress', 'credit_data', 'status', algorithm => 'gradient_boosting', exclude => ARRAY['id'],
+                    split => 'column:split', deploy => 'never',
+                    hyperparams => '{"n_estimators": 3, "early_stopping_rounds": 5, "validation_fraction": 0.2}');
+RESET aimass.progress_interval;
+-- Cancel: a statement timeout stops a long training between rounds and leaves no model behind.
+SELECT count(*) AS models_before FROM aimass.models \gset
+SET statement_timeout = '1s';
+\set VERBOSITY terse
+SELECT * FROM aimass.train('gb_cancel', 'lending_club', 'class', algorithm => 'gradient_boosting',
+                           hyperparams => '{"n_estimators": 100000}');
+\set VERBOSITY verbose
+RESET statement_timeout;
+SELECT count(*) = :models_before AS nothing_left_behind,
+       NOT EXISTS (SELECT FROM aimass.projects WHERE name = 'gb_cancel') AS no_project
+  FROM aimass.models;
 -- Regression: a numeric target.
 SELECT (metrics #>> '{test,r2}')::float8 > 0.5 AS regression_learns
   FROM aimass.train('gb_amount', 'credit_data', 'amount', algorithm => 'gradient_boosting',
@@ -42,3 +83,6 @@ SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'grad
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"trees": 10}');
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"learning_rate": 2}');
 SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', preprocess => '{"impute": "keep"}');
+SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"monotone_constraints": {"home": 1}}');
+SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"monotone_constraints": {"nope": 1}}');
+SELECT * FROM aimass.train('gb_bad', 'credit_data', 'status', algorithm => 'gradient_boosting', hyperparams => '{"monotone_constraints": {"income": 5}}');

@@ -1,0 +1,42 @@
+//! Settings (GUCs) of the extension, registered in `_PG_init`.
+//!
+//! - `aimass.max_threads` (integer, default 0): threads a training may use; 0 means all cores.
+//!   Threads only compute: they never call PostgreSQL.
+//! - `aimass.progress_interval` (seconds, default 5): long trainings send a NOTICE with the round
+//!   and the best validation score at most this often; 0 reports every round, -1 never.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+pub static MAX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+pub static PROGRESS_INTERVAL: GucSetting<f64> = GucSetting::<f64>::new(5.0);
+
+pub fn register() {
+    GucRegistry::define_int_guc(
+        c"aimass.max_threads",
+        c"Threads a training may use (0: all cores).",
+        c"Bounds the worker threads of tree ensembles, search and cross-validation.",
+        &MAX_THREADS,
+        0,
+        1024,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_float_guc(
+        c"aimass.progress_interval",
+        c"Seconds between progress NOTICEs of a long training (0: every round, -1: never).",
+        c"",
+        &PROGRESS_INTERVAL,
+        -1.0,
+        86400.0,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// The threads a training may use now.
+pub fn threads() -> usize {
+    match MAX_THREADS.get() {
+        n if n > 0 => n as usize,
+        _ => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+    }
+}
