@@ -59,11 +59,11 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     if req.algorithm == algorithms::scorecard::NAME {
         preprocess.bin_everything_by_default();
     }
-    if req.algorithm == algorithms::gradient_boosting::NAME {
-        preprocess.keep_missing_by_default();
-    }
     let encoding = TargetEncoding::infer(req.target, req.task, req.positive)?;
     let algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
+    if algorithm.handles_missing() {
+        preprocess.keep_missing_by_default();
+    }
     let labels = encoding.labels(req.target)?;
 
     let is_test_all = match &req.split {

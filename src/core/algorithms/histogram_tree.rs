@@ -326,17 +326,15 @@ impl Grower<'_> {
         let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
         let mut root = Leaf { rows, hist, g: total.g, h: total.h, depth: 0, node: 0, lo, hi, best: None };
         root.best = self.find_split(&root, g, h, rng);
-        let mut leaves = vec![root];
-        while leaves.len() < p.num_leaves {
-            let Some((li, _)) = leaves
-                .iter()
-                .enumerate()
-                .filter_map(|(i, l)| l.best.as_ref().map(|b| (i, b.gain)))
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-            else {
-                break;
-            };
-            let mut leaf = leaves.swap_remove(li);
+        // Leaves that can split, best gain first; the others are final.
+        let mut open: Vec<Leaf> = Vec::new();
+        let mut queue = std::collections::BinaryHeap::new();
+        let mut done: Vec<Leaf> = Vec::new();
+        push(root, &mut queue, &mut open, &mut done);
+        let mut n_leaves = 1;
+        while n_leaves < p.num_leaves {
+            let Some(c) = queue.pop() else { break };
+            let mut leaf = std::mem::replace(&mut open[c.slot], Leaf::empty());
             let split = leaf.best.take().expect("chosen leaf has a split");
             let j = split.input;
             let (left_rows, right_rows): (Vec<u32>, Vec<u32>) =
@@ -393,11 +391,16 @@ impl Grower<'_> {
                 let mut l =
                     Leaf { rows, hist, g: s.g, h: s.h, depth: leaf.depth + 1, node, lo, hi, best: None };
                 l.best = self.find_split(&l, g, h, rng);
-                leaves.push(l);
+                push(l, &mut queue, &mut open, &mut done);
             }
+            n_leaves += 1;
         }
+        // Leaves still open when the leaf budget ran out stay leaves.
+        let leaves = done
+            .into_iter()
+            .chain(queue.into_iter().map(|c| std::mem::replace(&mut open[c.slot], Leaf::empty())));
         let mut raw = raw;
-        for l in &leaves {
+        for l in leaves {
             let value = p.shrinkage * self.output(l.g, l.h, l.lo, l.hi);
             nodes[l.node] = Node::Leaf { value };
             if let Some(raw) = raw.as_deref_mut() {
@@ -407,6 +410,61 @@ impl Grower<'_> {
             }
         }
         Tree { nodes, cover }
+    }
+}
+
+fn push(
+    l: Leaf,
+    queue: &mut std::collections::BinaryHeap<Candidate>,
+    open: &mut Vec<Leaf>,
+    done: &mut Vec<Leaf>,
+) {
+    match &l.best {
+        Some(b) => {
+            queue.push(Candidate { gain: b.gain, node: l.node, slot: open.len() });
+            open.push(l);
+        }
+        None => done.push(l),
+    }
+}
+
+/// A leaf waiting to split, ordered by gain (ties: the earlier node first).
+struct Candidate {
+    gain: f64,
+    node: usize,
+    slot: usize,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.gain.total_cmp(&other.gain).then(other.node.cmp(&self.node))
+    }
+}
+
+impl Leaf {
+    fn empty() -> Self {
+        Leaf {
+            rows: Vec::new(),
+            hist: Vec::new(),
+            g: 0.0,
+            h: 0.0,
+            depth: 0,
+            node: 0,
+            lo: f64::NEG_INFINITY,
+            hi: f64::INFINITY,
+            best: None,
+        }
     }
 }
 
@@ -431,7 +489,7 @@ mod tests {
             _ => ((i % 3) + 1 == j) as u8 as f64,
         });
         let plain = Binned::new(&x, 255, &[]);
-        let bundled = Binned::new(&x, 255, &[1..4]);
+        let bundled = Binned::new(&x, 255, std::slice::from_ref(&(1..4)));
         assert_eq!(bundled.groups.len(), 1);
         let params = TreeParams {
             num_leaves: 31,

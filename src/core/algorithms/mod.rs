@@ -8,6 +8,7 @@ pub mod histogram_tree;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
+pub mod random_forest;
 pub mod scorecard;
 pub mod tree;
 
@@ -22,7 +23,14 @@ use crate::core::task::Task;
 pub use linear_model::{LinearModel, Link};
 
 /// The algorithm names `aimass.train` accepts.
-pub const ALGORITHMS: &[&str] = &[logistic::NAME, linear::NAME, scorecard::NAME, gradient_boosting::NAME];
+pub const ALGORITHMS: &[&str] = &[
+    logistic::NAME,
+    linear::NAME,
+    scorecard::NAME,
+    gradient_boosting::NAME,
+    random_forest::NAME,
+    random_forest::TREE_NAME,
+];
 
 /// A configured learning algorithm, ready to fit.
 pub trait Algorithm {
@@ -112,6 +120,12 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         gradient_boosting::NAME => {
             Box::new(gradient_boosting::GradientBoosting::from_json(hyperparams, task)?)
         }
+        random_forest::NAME => {
+            Box::new(random_forest::RandomForest::from_json(random_forest::NAME, hyperparams, task)?)
+        }
+        random_forest::TREE_NAME => {
+            Box::new(random_forest::RandomForest::from_json(random_forest::TREE_NAME, hyperparams, task)?)
+        }
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
@@ -119,7 +133,7 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
     };
     let supported = match name {
         logistic::NAME | scorecard::NAME => task == Task::Binary,
-        gradient_boosting::NAME => true,
+        gradient_boosting::NAME | random_forest::NAME | random_forest::TREE_NAME => true,
         _ => task == Task::Regression,
     };
     if !supported {
