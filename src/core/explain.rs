@@ -146,6 +146,13 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
             let x = encode(model, raw)?;
             per_feature(model, raw, &t.shap(&x), &mut out);
         }
+        FittedModel::Stack(_) | FittedModel::Bag(_) => {
+            return Err(AimassError::new(
+                ErrorKind::FeatureNotSupported,
+                format!("reason codes are not available for {} models", model.algorithm),
+            )
+            .with_hint("Explain one of its base models: train it on its own."))
+        }
     }
     out.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.feature.cmp(&b.feature)));
     Ok(out)

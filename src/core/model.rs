@@ -40,10 +40,7 @@ impl Model {
                 self.fitted.n_inputs()
             )));
         }
-        if let FittedModel::Trees(t) = &self.fitted {
-            t.validate()?;
-        }
-        Ok(())
+        self.fitted.validate()
     }
 
     /// The probability of the positive class (binary) or the predicted value (regression) for

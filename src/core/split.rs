@@ -118,6 +118,28 @@ pub fn stratified(labels: &[f64], test_size: f64, seed: u64) -> Vec<bool> {
     is_test
 }
 
+/// The fold (0..k) of each row for k-fold cross-validation: rows shuffled under `seed` and dealt
+/// round-robin, within each class when `stratified` (0/1 labels), so every fold keeps the
+/// classes' shares.
+pub fn folds(labels: &[f64], k: usize, stratified: bool, seed: u64) -> Vec<usize> {
+    let mut rng = SplitMix64::new(seed);
+    let mut fold = vec![0; labels.len()];
+    let groups: Vec<Vec<usize>> = if stratified {
+        [0.0, 1.0].iter().map(|&c| (0..labels.len()).filter(|&i| labels[i] == c).collect()).collect()
+    } else {
+        vec![(0..labels.len()).collect()]
+    };
+    let mut next = 0;
+    for mut idx in groups {
+        rng.shuffle(&mut idx);
+        for i in idx {
+            fold[i] = next % k;
+            next += 1;
+        }
+    }
+    fold
+}
+
 /// `is_test` where the column's value is the text `test`.
 pub fn by_column(column: &Column) -> Result<Vec<bool>> {
     match &column.data {
@@ -151,6 +173,17 @@ pub fn by_time(order: &[f64], test_size: f64) -> Vec<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stratified_folds_keep_the_class_shares() {
+        let labels: Vec<f64> = (0..1000).map(|i| (i % 10 == 0) as u8 as f64).collect();
+        let f = folds(&labels, 5, true, 7);
+        for k in 0..5 {
+            let rows: Vec<usize> = (0..1000).filter(|&i| f[i] == k).collect();
+            assert_eq!(rows.len(), 200);
+            assert_eq!(rows.iter().filter(|&&i| labels[i] == 1.0).count(), 20);
+        }
+    }
 
     #[test]
     fn parse_specs() {

@@ -3,6 +3,7 @@
 //! the model artifact and scores one encoded row at a time. Adding an algorithm means one module,
 //! one line in [`build`] and, if its fitted form is new, one [`FittedModel`] variant.
 
+pub mod ensemble;
 pub mod gradient_boosting;
 pub mod histogram_tree;
 pub mod linear;
@@ -30,6 +31,9 @@ pub const ALGORITHMS: &[&str] = &[
     gradient_boosting::NAME,
     random_forest::NAME,
     random_forest::TREE_NAME,
+    ensemble::STACKING,
+    ensemble::BLENDING,
+    ensemble::BAGGING,
 ];
 
 /// A configured learning algorithm, ready to fit.
@@ -87,6 +91,9 @@ pub enum FittedModel {
     Linear(LinearModel),
     Scorecard(scorecard::ScorecardModel),
     Trees(tree::TreeEnsemble),
+    Stack(ensemble::StackModel),
+    /// Bagging: the mean of the members' predictions.
+    Bag(Vec<FittedModel>),
 }
 
 impl FittedModel {
@@ -98,6 +105,10 @@ impl FittedModel {
             FittedModel::Linear(m) => m.predict(x),
             FittedModel::Scorecard(s) => s.linear.predict(x),
             FittedModel::Trees(t) => t.predict(x),
+            FittedModel::Stack(s) => s.predict(x),
+            FittedModel::Bag(members) => {
+                members.iter().map(|m| m.predict(x)).sum::<f64>() / members.len().max(1) as f64
+            }
         }
     }
 
@@ -107,7 +118,35 @@ impl FittedModel {
             FittedModel::Linear(m) => m.coefficients.len(),
             FittedModel::Scorecard(s) => s.linear.coefficients.len(),
             FittedModel::Trees(t) => t.n_inputs,
+            FittedModel::Stack(s) => s.bases.first().map_or(0, FittedModel::n_inputs),
+            FittedModel::Bag(members) => members.first().map_or(0, FittedModel::n_inputs),
         }
+    }
+
+    /// Checks a stored model's structure (an artifact from elsewhere might be inconsistent).
+    pub fn validate(&self) -> Result<()> {
+        let corrupted = |what: &str| {
+            Err(AimassError::new(ErrorKind::DataCorrupted, "model artifact is inconsistent")
+                .with_detail(what.to_owned()))
+        };
+        let members = match self {
+            FittedModel::Trees(t) => return t.validate(),
+            FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
+            FittedModel::Stack(s) => {
+                if s.meta.coefficients.len() != s.bases.len() {
+                    return corrupted("The meta model does not match the base models.");
+                }
+                &s.bases
+            }
+            FittedModel::Bag(m) => m,
+        };
+        if members.is_empty() || members.iter().any(|m| m.n_inputs() != self.n_inputs()) {
+            return corrupted("The members of an ensemble disagree on their inputs.");
+        }
+        members.iter().try_for_each(|m| match m {
+            FittedModel::Stack(_) | FittedModel::Bag(_) => corrupted("Ensembles do not nest."),
+            m => m.validate(),
+        })
     }
 }
 
@@ -126,6 +165,9 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         random_forest::TREE_NAME => {
             Box::new(random_forest::RandomForest::from_json(random_forest::TREE_NAME, hyperparams, task)?)
         }
+        ensemble::STACKING => Box::new(ensemble::Ensemble::from_json(ensemble::STACKING, hyperparams, task)?),
+        ensemble::BLENDING => Box::new(ensemble::Ensemble::from_json(ensemble::BLENDING, hyperparams, task)?),
+        ensemble::BAGGING => Box::new(ensemble::Ensemble::from_json(ensemble::BAGGING, hyperparams, task)?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
@@ -134,6 +176,7 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
     let supported = match name {
         logistic::NAME | scorecard::NAME => task == Task::Binary,
         gradient_boosting::NAME | random_forest::NAME | random_forest::TREE_NAME => true,
+        ensemble::STACKING | ensemble::BLENDING | ensemble::BAGGING => true,
         _ => task == Task::Regression,
     };
     if !supported {

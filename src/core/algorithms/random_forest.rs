@@ -325,7 +325,7 @@ mod tests {
         let x = Array2::from_shape_fn((n, 6), |_| rng.below(1000) as f64 / 100.0);
         let y = Array1::from_iter(x.rows().into_iter().map(|r| {
             let z = (r[0] > 5.0) as u8 + (r[1] > 3.0 && r[2] < 6.0) as u8;
-            (z >= 1 && (r[3] * 7.0) as u64 % 5 != 0) as u8 as f64
+            (z >= 1 && !((r[3] * 7.0) as u64).is_multiple_of(5)) as u8 as f64
         }));
         (x, y)
     }
