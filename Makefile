@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
 CLUSTER = $(shell scripts/cluster.sh dir)
 PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
-REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles
+REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search
 
 .PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality bench-risk fmt lint clean
 
@@ -44,7 +44,8 @@ pg-test: setup
 
 regress: start
 	@mkdir -p build/regress
-	$(PSQL) -q -d postgres -c 'DROP DATABASE IF EXISTS aimass_regress' -c 'CREATE DATABASE aimass_regress'
+	$(PSQL) -q -d postgres -c 'DROP DATABASE IF EXISTS aimass_regress' -c 'CREATE DATABASE aimass_regress' \
+	  -c 'ALTER DATABASE aimass_regress SET aimass.progress_interval = -1'
 	$(REGRESS) --use-existing --bindir=$(PG_BIN) --host=$(CLUSTER)/run --port=$(PORT) --user=postgres \
 	  --dbname=aimass_regress --inputdir=tests/regress --outputdir=build/regress $(REGRESS_TESTS) \
 	  || { cat build/regress/regression.diffs; exit 1; }

@@ -35,6 +35,10 @@ fn train(
     test_size: default!(Option<f64>, "NULL"),
     seed: default!(Option<i32>, "NULL"),
     deploy: default!(&str, "'if_better'"),
+    search: default!(Option<&str>, "NULL"),
+    search_params: default!(JsonB, "'{}'"),
+    folds: default!(Option<i32>, "NULL"),
+    metric: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -60,6 +64,10 @@ fn train(
         test_size,
         seed,
         deploy,
+        search,
+        search_params: &search_params.0,
+        folds,
+        metric,
     };
     let row = run(args).or_raise();
     TableIterator::once(row)
@@ -87,6 +95,10 @@ struct TrainArgs<'a> {
     test_size: Option<f64>,
     seed: Option<i32>,
     deploy: &'a str,
+    search: Option<&'a str>,
+    search_params: &'a Value,
+    folds: Option<i32>,
+    metric: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -218,6 +230,15 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         hyperparams: a.hyperparams,
         preprocess: a.preprocess,
         stored_binnings: &stored_binnings,
+        search: a.search.map(crate::core::search::Method::parse).transpose()?,
+        search_params: a.search_params,
+        folds: match a.folds {
+            Some(k) if k < 2 => {
+                return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")))
+            }
+            k => k.map(|k| k as usize),
+        },
+        metric: a.metric,
         threads: crate::gucs::threads(),
         on_round: &crate::progress::reporter(),
     })?;

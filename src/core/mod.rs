@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod preprocess;
 pub mod profile;
+pub mod search;
 pub mod split;
 pub mod stability;
 pub mod stats;

@@ -10,6 +10,7 @@ use crate::core::error::{AimassError, Result};
 use crate::core::metrics;
 use crate::core::model::Model;
 use crate::core::preprocess::{PreprocessOptions, Recipe, StoredBinnings};
+use crate::core::search;
 use crate::core::split::{self, SplitSpec};
 use crate::core::task::{TargetEncoding, Task};
 
@@ -28,6 +29,13 @@ pub struct TrainRequest<'a> {
     pub preprocess: &'a Value,
     /// Stored binnings the preprocessing options name (loaded by the caller).
     pub stored_binnings: &'a StoredBinnings,
+    /// Hyperparameter search (`None`: fit `hyperparams` as given).
+    pub search: Option<search::Method>,
+    pub search_params: &'a Value,
+    /// k-fold cross-validation on the training rows (5 with a search).
+    pub folds: Option<usize>,
+    /// The metric a search optimizes (default: AUC / RMSE).
+    pub metric: Option<&'a str>,
     /// Threads the fit may use.
     pub threads: usize,
     /// Progress and cancellation hook of iterative fits (see [`algorithms::FitContext`]).
@@ -60,7 +68,33 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         preprocess.bin_everything_by_default();
     }
     let encoding = TargetEncoding::infer(req.target, req.task, req.positive)?;
-    let algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
+    let mut algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
+    if req.search.is_none() && req.search_params.as_object().is_some_and(|m| !m.is_empty()) {
+        return Err(AimassError::invalid_parameter("search_params needs search => 'grid' or 'random'"));
+    }
+    let cv = match (req.search, req.folds, req.metric) {
+        (None, None, Some(_)) => {
+            return Err(AimassError::invalid_parameter(
+                "metric ranks configurations: give search or folds too",
+            ))
+        }
+        (None, None, None) => None,
+        (method, folds, metric) => {
+            let k = folds.unwrap_or(5);
+            if !(2..=20).contains(&k) {
+                return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")));
+            }
+            let configs = match method {
+                Some(m) => search::candidates(m, req.hyperparams, req.search_params, req.seed)?,
+                None => vec![req.hyperparams.clone()],
+            };
+            // Every configuration must be valid before any is fitted.
+            for c in &configs {
+                algorithms::build(req.algorithm, encoding.task, c)?;
+            }
+            Some((method, k, search::metric(encoding.task, metric)?, configs))
+        }
+    };
     if algorithm.handles_missing() {
         preprocess.keep_missing_by_default();
     }
@@ -117,6 +151,23 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let train_cols: Vec<Column> = req.features.iter().map(|c| c.take(&train_idx)).collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
     let y = ndarray::Array1::from_iter(train_idx.iter().map(|&i| labels[i]));
+    let mut search_report = None;
+    if let Some((method, k, (metric, higher_is_better), configs)) = cv {
+        let data = search::CvData {
+            features: &train_refs,
+            labels: y.as_slice().unwrap_or_default(),
+            encoding: &encoding,
+            preprocess: &preprocess,
+            stored_binnings: req.stored_binnings,
+        };
+        let recipe = Recipe { steps: vec![] };
+        let ctx =
+            algorithms::FitContext { recipe: &recipe, threads: req.threads.max(1), on_round: req.on_round };
+        let (trials, best) =
+            search::run(&data, req.algorithm, configs, k, req.seed, metric, higher_is_better, &ctx)?;
+        algorithm = algorithms::build(req.algorithm, encoding.task, &trials[best].hyperparams)?;
+        search_report = Some(search::report(method, k, metric, &trials, best));
+    }
     let recipe = Recipe::fit(
         &train_refs,
         y.as_slice().unwrap_or_default(),
@@ -140,6 +191,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         "train": score_metrics(&model, &req.features, &labels, &train_idx, 0.5)?,
         "test": score_metrics(&model, &req.features, &labels, &test_idx, 0.5)?,
     });
+    if let Some(r) = search_report {
+        metrics[if req.search.is_some() { "search" } else { "cv" }] = r;
+    }
     if let algorithms::FittedModel::Trees(t) = &model.fitted {
         // Early stopping decides how many trees a model keeps.
         metrics["trees"] = json!(t.trees.len());
@@ -228,6 +282,10 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            search: None,
+            search_params: &Value::Null,
+            folds: None,
+            metric: None,
             threads: 1,
             on_round: &|_| Ok(()),
         })
@@ -255,6 +313,10 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            search: None,
+            search_params: &Value::Null,
+            folds: None,
+            metric: None,
             threads: 1,
             on_round: &|_| Ok(()),
         })
