@@ -9,6 +9,7 @@ use crate::catalog::relation::Relation;
 use crate::catalog::{deployments, projects};
 use crate::core::data::Column;
 use crate::core::error::{AimassError, Result};
+use crate::core::task::{TargetEncoding, Task};
 use crate::core::train::{metrics_json, score_rows};
 use crate::error::OrRaise;
 use crate::scoring::batch;
@@ -56,11 +57,29 @@ fn run(
     }
     let model = &m.model;
     let relation = Relation::describe(relation_oid);
-    let target = target.unwrap_or(&model.target.name);
+    let target = match target {
+        Some(t) => t,
+        None if model.target.name.is_empty() => {
+            return Err(AimassError::invalid_parameter(format!(
+                "the {} model was trained without a target: name the column to compare with",
+                model.task().as_str()
+            ))
+            .with_hint("aimass.evaluate(model_id, relation, target => 'is_fraud')"))
+        }
+        None => &model.target.name,
+    };
     let tcol = relation.column(target)?;
     let (columns, mut extra) = batch::read(model, &relation, &[(target.to_owned(), tcol.read_as)])?;
     let target_column: Column = extra.pop().ok_or_else(|| AimassError::internal("target not read"))?;
-    let labels = model.target.labels(&target_column)?;
+    // An anomaly model trained without labels is measured against any binary column.
+    let encoding = match model.task() {
+        Task::Anomaly if model.target.positive.is_none() => TargetEncoding::unsupervised(
+            Task::Anomaly,
+            Some(TargetEncoding::infer(&target_column, Some(Task::Binary), None)?),
+        ),
+        _ => model.target.clone(),
+    };
+    let labels = encoding.labels(&target_column)?;
     let rows: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
     if rows.is_empty() {
         return Err(AimassError::data(format!(

@@ -11,7 +11,6 @@ use serde_json::Value;
 use crate::core::data::{ColumnKind, RawValue};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
-use crate::core::task::Task;
 use crate::error::OrRaise;
 use crate::scoring::cache::{self, LoadedModel};
 use crate::scoring::row::with_row_values;
@@ -33,11 +32,12 @@ fn finish(model: &Model, raw: &[RawValue<'_>], want: Want) -> Result<f64> {
         let mut s = s.borrow_mut();
         match want {
             Want::Proba => {
-                if model.task() != Task::Binary {
-                    return Err(AimassError::invalid_parameter(
-                        "predict_proba applies to binary classification models",
-                    )
-                    .with_hint("Use aimass.predict for a regression model."));
+                if !model.task().scores_in_unit_interval() {
+                    return Err(AimassError::invalid_parameter(format!(
+                        "predict_proba applies to binary classification and anomaly models, not to a {} model",
+                        model.task().as_str()
+                    ))
+                    .with_hint("Use aimass.predict for regression and clustering models."));
                 }
                 model.score(raw, &mut s)
             }

@@ -145,8 +145,11 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         }
     };
     let relation = Relation::describe(relation_oid);
-    let target = match a.target.or(arg_str(prev, "target")) {
-        Some(t) => t.to_owned(),
+    // Algorithms trained without a target (isolation_forest, kmeans) may have none.
+    let unsupervised = crate::core::algorithms::unsupervised_task(a.algorithm).is_some();
+    let target: Option<String> = match a.target.or(arg_str(prev, "target")) {
+        Some(t) => Some(t.to_owned()),
+        None if unsupervised => None,
         None => {
             return Err(AimassError::invalid_parameter(
                 "target is required for the first training of a project",
@@ -165,12 +168,21 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     };
 
     // Columns: target, split column, features.
-    let target_col = relation.column(&target)?;
-    let ReadAs::Feature(_) = target_col.read_as else {
-        return Err(AimassError::new(
-            ErrorKind::DatatypeMismatch,
-            format!("target \"{target}\" has type {}, which cannot be a target", target_col.type_name),
-        ));
+    let target_read = match &target {
+        Some(target) => {
+            let target_col = relation.column(target)?;
+            let ReadAs::Feature(_) = target_col.read_as else {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!(
+                        "target \"{target}\" has type {}, which cannot be a target",
+                        target_col.type_name
+                    ),
+                ));
+            };
+            Some((target.clone(), target_col.read_as))
+        }
+        None => None,
     };
     let split_read = match split.column() {
         Some(c) => {
@@ -197,20 +209,30 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     } else {
         None
     };
-    let feature_names =
-        select_features(&relation, &target, split.column(), a.features.or(prev_features), a.exclude)?;
+    let feature_names = select_features(
+        &relation,
+        target.as_deref(),
+        split.column(),
+        a.features.or(prev_features),
+        a.exclude,
+    )?;
 
     let mut wanted: Vec<(String, ReadAs)> = Vec::with_capacity(feature_names.len() + 2);
     for f in &feature_names {
         wanted.push((f.clone(), relation.column(f)?.read_as));
     }
-    wanted.push((target.clone(), target_col.read_as));
+    if let Some(t) = &target_read {
+        wanted.push(t.clone());
+    }
     if let Some(s) = &split_read {
         wanted.push(s.clone());
     }
     let mut columns = relation.read(&wanted)?;
     let split_column: Option<Column> = split_read.as_ref().and_then(|_| columns.pop());
-    let target_column = columns.pop().ok_or_else(|| AimassError::internal("target not read"))?;
+    let target_column: Option<Column> = match target_read {
+        Some(_) => Some(columns.pop().ok_or_else(|| AimassError::internal("target not read"))?),
+        None => None,
+    };
     let feature_refs: Vec<&Column> = columns.iter().collect();
 
     let mut stored_binnings = StoredBinnings::new();
@@ -219,7 +241,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     }
     let outcome = train::train(&TrainRequest {
         features: feature_refs.clone(),
-        target: &target_column,
+        target: target_column.as_ref(),
         split_column: split_column.as_ref(),
         split: split.clone(),
         test_size,
@@ -246,7 +268,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     let model_task = outcome.model.task();
     let project = projects::find_or_create(a.project, model_task)?;
     let mut hashed = feature_refs.clone();
-    hashed.push(&target_column);
+    hashed.extend(target_column.as_ref());
     let features_json: Vec<Value> = feature_names
         .iter()
         .zip(&outcome.model.recipe.steps)
@@ -280,7 +302,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         snapshot: models::NewSnapshot {
             relation: relation.sql_name.clone(),
             columns: json!(wanted.iter().map(|(n, _)| n).collect::<Vec<_>>()),
-            row_count: target_column.len() as i64,
+            row_count: feature_refs.first().map_or(0, |c| c.len()) as i64,
             train_rows: outcome.train_rows as i64,
             test_rows: outcome.test_rows as i64,
             split: split_json,
@@ -327,7 +349,7 @@ fn resolve_relation(name: &str) -> Result<pg_sys::Oid> {
 /// `exclude`. Unusable types are an error when named and skipped with a NOTICE otherwise.
 fn select_features(
     relation: &Relation,
-    target: &str,
+    target: Option<&str>,
     split_column: Option<&str>,
     features: Option<Vec<String>>,
     exclude: Option<Vec<String>>,
@@ -343,7 +365,7 @@ fn select_features(
             }
             for f in &list {
                 let c = relation.column(f)?;
-                if f == target {
+                if Some(f.as_str()) == target {
                     return Err(AimassError::invalid_parameter(format!(
                         "the target \"{f}\" cannot also be a feature"
                     )));
@@ -362,7 +384,10 @@ fn select_features(
             let mut skipped = Vec::new();
             let mut names = Vec::new();
             for c in &relation.columns {
-                if c.name == target || Some(c.name.as_str()) == split_column || exclude.contains(&c.name) {
+                if Some(c.name.as_str()) == target
+                    || Some(c.name.as_str()) == split_column
+                    || exclude.contains(&c.name)
+                {
                     continue;
                 }
                 match c.read_as {

@@ -5,7 +5,7 @@ pgrx::extension_sql!(
 CREATE TABLE aimass.projects (
     id          bigserial PRIMARY KEY,
     name        text NOT NULL UNIQUE CHECK (name <> ''),
-    task        text NOT NULL CHECK (task IN ('binary', 'regression')),
+    task        text NOT NULL CHECK (task IN ('binary', 'regression', 'anomaly', 'clustering')),
     created_at  timestamptz NOT NULL DEFAULT now(),
     created_by  name NOT NULL DEFAULT current_user
 );

@@ -5,6 +5,8 @@
 //!   its encoded inputs (exact: the shares plus the intercept are the model's raw output);
 //! - scorecards: the points the row lost on the feature, its best bin's points minus the points
 //!   of its own bin — the adverse-action practice of naming what cost the applicant most;
+//! - isolation forests: TreeSHAP values of the mean path length, negated (what isolated the row);
+//!   they add up to the expected path length minus the row's;
 //! - tree ensembles: TreeSHAP values of the raw output (log-odds for binary models), summed over
 //!   a feature's encoded inputs; they add up to the raw output minus its training mean.
 
@@ -145,6 +147,19 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
         FittedModel::Trees(t) => {
             let x = encode(model, raw)?;
             per_feature(model, raw, &t.shap(&x), &mut out);
+        }
+        FittedModel::Isolation(m) => {
+            // Shorter paths mean more anomalous: a feature's contribution is how much it
+            // shortened this row's mean path below the forest's expected path.
+            let x = encode(model, raw)?;
+            let phi: Vec<f64> = m.forest.shap(&x).into_iter().map(|p| -p).collect();
+            per_feature(model, raw, &phi, &mut out);
+        }
+        FittedModel::KMeans(_) => {
+            return Err(AimassError::new(
+                ErrorKind::FeatureNotSupported,
+                "reason codes are not available for kmeans models: they have no risk to explain",
+            ))
         }
         FittedModel::Stack(_) | FittedModel::Bag(_) => {
             return Err(AimassError::new(

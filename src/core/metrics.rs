@@ -115,6 +115,43 @@ pub fn binary(p: &[f64], labels: &[f64], threshold: f64) -> BinaryMetrics {
     }
 }
 
+/// The distribution of unlabelled scores (anomaly models): mean and quantiles, and the share at
+/// or above 0.5.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreSummary {
+    pub rows: usize,
+    pub mean_score: f64,
+    pub score_p50: f64,
+    pub score_p95: f64,
+    pub score_p99: f64,
+    pub share_at_least_half: f64,
+}
+
+pub fn score_summary(scores: &[f64]) -> ScoreSummary {
+    let mut s = scores.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    let q = |p: f64| crate::core::stats::quantile_sorted(&s, p);
+    ScoreSummary {
+        rows: n,
+        mean_score: s.iter().sum::<f64>() / n.max(1) as f64,
+        score_p50: q(0.5),
+        score_p95: q(0.95),
+        score_p99: q(0.99),
+        share_at_least_half: s.iter().filter(|&&v| v >= 0.5).count() as f64 / n.max(1) as f64,
+    }
+}
+
+/// Rows per cluster (predictions 0 .. k − 1).
+pub fn cluster_sizes(clusters: &[f64]) -> Vec<usize> {
+    let k = clusters.iter().fold(0usize, |k, &c| k.max(c as usize + 1));
+    let mut sizes = vec![0; k];
+    for &c in clusters {
+        sizes[c as usize] += 1;
+    }
+    sizes
+}
+
 pub fn regression(pred: &[f64], y: &[f64]) -> RegressionMetrics {
     let n = y.len() as f64;
     let mean = y.iter().sum::<f64>() / n;

@@ -57,8 +57,8 @@ impl Model {
     pub fn predict(&self, raw: &[RawValue<'_>], scratch: &mut Vec<f64>) -> Result<f64> {
         let s = self.score(raw, scratch)?;
         Ok(match self.task() {
-            Task::Binary => (s >= 0.5) as u8 as f64,
-            Task::Regression => s,
+            Task::Binary | Task::Anomaly => (s >= 0.5) as u8 as f64,
+            Task::Regression | Task::Clustering => s,
         })
     }
 }

@@ -11,6 +11,11 @@ use crate::core::error::{AimassError, ErrorKind, Result};
 pub enum Task {
     Binary,
     Regression,
+    /// Anomaly detection (`isolation_forest`): trained without a target; a binary target, when
+    /// given, only measures how well the anomaly score ranks the events.
+    Anomaly,
+    /// Segmentation (`kmeans`): trained without a target; predict gives the cluster.
+    Clustering,
 }
 
 impl Task {
@@ -18,22 +23,36 @@ impl Task {
         match self {
             Task::Binary => "binary",
             Task::Regression => "regression",
+            Task::Anomaly => "anomaly",
+            Task::Clustering => "clustering",
         }
     }
 
-    /// The test metric that ranks a project's models: AUC for binary, RMSE for regression.
+    /// Whether the task learns from a target.
+    pub fn supervised(self) -> bool {
+        matches!(self, Task::Binary | Task::Regression)
+    }
+
+    /// Whether the model's score is a probability-like number in [0, 1] (`predict_proba`).
+    pub fn scores_in_unit_interval(self) -> bool {
+        matches!(self, Task::Binary | Task::Anomaly)
+    }
+
+    /// The test metric that ranks a project's models: AUC for binary and (labelled) anomaly
+    /// models, RMSE for regression, inertia for clustering.
     pub fn headline_metric(self) -> &'static str {
         match self {
-            Task::Binary => "auc",
+            Task::Binary | Task::Anomaly => "auc",
             Task::Regression => "rmse",
+            Task::Clustering => "inertia",
         }
     }
 
-    /// Whether headline value `new` beats `current` (higher AUC, lower RMSE).
+    /// Whether headline value `new` beats `current` (higher AUC, lower RMSE or inertia).
     pub fn is_better(self, new: f64, current: f64) -> bool {
         match self {
-            Task::Binary => new > current,
-            Task::Regression => new < current,
+            Task::Binary | Task::Anomaly => new > current,
+            Task::Regression | Task::Clustering => new < current,
         }
     }
 
@@ -41,6 +60,8 @@ impl Task {
         match s {
             "binary" | "classification" => Ok(Task::Binary),
             "regression" => Ok(Task::Regression),
+            "anomaly" => Ok(Task::Anomaly),
+            "clustering" => Ok(Task::Clustering),
             other => Err(AimassError::invalid_parameter(format!("unknown task \"{other}\""))
                 .with_hint("Use 'binary' or 'regression', or leave task NULL to infer it.")),
         }
@@ -56,6 +77,17 @@ pub struct TargetEncoding {
     pub positive: Option<String>,
     /// Text form of the other class (binary only).
     pub negative: Option<String>,
+}
+
+impl TargetEncoding {
+    /// The encoding of an unsupervised model: without a target, or with a binary `labelled` one
+    /// used only to measure it.
+    pub fn unsupervised(task: Task, labelled: Option<TargetEncoding>) -> TargetEncoding {
+        match labelled {
+            Some(e) => TargetEncoding { task, ..e },
+            None => TargetEncoding { name: String::new(), task, positive: None, negative: None },
+        }
+    }
 }
 
 /// Values that name the event when a text target has two values and `positive` is not given.
@@ -179,14 +211,23 @@ impl TargetEncoding {
                 ErrorKind::DatatypeMismatch,
                 format!("target \"{}\" is text but the model is a regression", column.name),
             )),
-            (ColumnData::Numeric(values), Task::Binary) => {
+            (_, Task::Clustering) | (_, Task::Anomaly) if self.positive.is_none() => {
+                Err(AimassError::data(format!(
+                    "the {} model was trained without a target; it has no labels to compare with",
+                    self.task.as_str()
+                )))
+            }
+            (ColumnData::Numeric(values), Task::Binary | Task::Anomaly | Task::Clustering) => {
                 let pos = self.positive.as_deref().unwrap_or_default();
                 Ok(values
                     .iter()
                     .map(|&v| if v.is_nan() { f64::NAN } else { (value_text(column, v) == pos) as u8 as f64 })
                     .collect())
             }
-            (ColumnData::Categorical { codes, dictionary }, Task::Binary) => {
+            (
+                ColumnData::Categorical { codes, dictionary },
+                Task::Binary | Task::Anomaly | Task::Clustering,
+            ) => {
                 let pos = self.positive.as_deref().unwrap_or_default();
                 let hit: Vec<bool> = dictionary.iter().map(|d| d == pos).collect();
                 Ok(codes

@@ -16,7 +16,8 @@ use crate::core::task::{TargetEncoding, Task};
 
 pub struct TrainRequest<'a> {
     pub features: Vec<&'a Column>,
-    pub target: &'a Column,
+    /// The target (`None` for algorithms trained without one).
+    pub target: Option<&'a Column>,
     /// The column `split` names (`column:` / `time:`), read alongside.
     pub split_column: Option<&'a Column>,
     pub split: SplitSpec,
@@ -56,18 +57,19 @@ pub struct TrainOutcome {
 
 pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     split::check_test_size(req.test_size)?;
-    if req.target.is_empty() {
-        return Err(AimassError::data("the relation has no rows").with_detail("Training needs data."));
-    }
     if req.features.is_empty() {
         return Err(AimassError::invalid_parameter("no usable feature columns")
             .with_hint("Features may be numeric, boolean or text columns other than the target."));
+    }
+    let n_rows = req.features[0].len();
+    if n_rows == 0 {
+        return Err(AimassError::data("the relation has no rows").with_detail("Training needs data."));
     }
     let mut preprocess = PreprocessOptions::from_json(req.preprocess)?;
     if req.algorithm == algorithms::scorecard::NAME {
         preprocess.bin_everything_by_default();
     }
-    let encoding = TargetEncoding::infer(req.target, req.task, req.positive)?;
+    let encoding = target_encoding(req)?;
     let mut algorithm = algorithms::build(req.algorithm, encoding.task, req.hyperparams)?;
     if req.search.is_none() && req.search_params.as_object().is_some_and(|m| !m.is_empty()) {
         return Err(AimassError::invalid_parameter("search_params needs search => 'grid' or 'random'"));
@@ -98,13 +100,16 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     if algorithm.handles_missing() {
         preprocess.keep_missing_by_default();
     }
-    let labels = encoding.labels(req.target)?;
+    // Without labels (unsupervised, no target) every row counts as class 0.
+    let labels = match req.target {
+        Some(t) if encoding.task.supervised() || encoding.positive.is_some() => encoding.labels(t)?,
+        _ => vec![0.0; n_rows],
+    };
+    let labelled_binary = encoding.task == Task::Binary || encoding.positive.is_some();
 
     let is_test_all = match &req.split {
         SplitSpec::Random => split::random(labels.len(), req.test_size, req.seed),
-        SplitSpec::Stratified if encoding.task == Task::Binary => {
-            split::stratified(&labels, req.test_size, req.seed)
-        }
+        SplitSpec::Stratified if labelled_binary => split::stratified(&labels, req.test_size, req.seed),
         SplitSpec::Stratified => split::random(labels.len(), req.test_size, req.seed),
         SplitSpec::Column(_) | SplitSpec::Time(_) => {
             let col = req.split_column.ok_or_else(|| AimassError::internal("split column not read"))?;
@@ -191,6 +196,11 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         "train": score_metrics(&model, &req.features, &labels, &train_idx, 0.5)?,
         "test": score_metrics(&model, &req.features, &labels, &test_idx, 0.5)?,
     });
+    if let algorithms::FittedModel::KMeans(k) = &model.fitted {
+        for (part, rows) in [("train", &train_idx), ("test", &test_idx)] {
+            metrics[part]["inertia"] = json!(inertia(&model, k, &req.features, rows)?);
+        }
+    }
     if let Some(r) = search_report {
         metrics[if req.search.is_some() { "search" } else { "cv" }] = r;
     }
@@ -234,12 +244,74 @@ pub fn score_rows(model: &Model, features: &[&Column], rows: &[usize]) -> Result
         .collect()
 }
 
-pub fn metrics_json(task: Task, scores: &[f64], labels: &[f64], threshold: f64) -> Result<Value> {
-    let value = match task {
-        Task::Binary => serde_json::to_value(metrics::binary(scores, labels, threshold)),
-        Task::Regression => serde_json::to_value(metrics::regression(scores, labels)),
+/// The target encoding: inferred from the target for supervised algorithms; for those trained
+/// without a target, their task, with a binary target's encoding when one is given to measure
+/// an anomaly score.
+fn target_encoding(req: &TrainRequest<'_>) -> Result<TargetEncoding> {
+    let Some(task) = algorithms::unsupervised_task(req.algorithm) else {
+        let target = req.target.ok_or_else(|| {
+            AimassError::invalid_parameter(format!("algorithm \"{}\" needs a target", req.algorithm))
+        })?;
+        return TargetEncoding::infer(target, req.task, req.positive);
     };
-    value.map_err(|e| AimassError::internal(format!("cannot encode metrics: {e}")))
+    if req.task.is_some_and(|t| t != task) {
+        return Err(AimassError::invalid_parameter(format!(
+            "algorithm \"{}\" makes {} models",
+            req.algorithm,
+            task.as_str()
+        )));
+    }
+    let labelled = match (req.target, task) {
+        (None, _) => None,
+        (Some(t), Task::Anomaly) => Some(TargetEncoding::infer(t, Some(Task::Binary), req.positive)?),
+        (Some(_), _) => {
+            return Err(AimassError::invalid_parameter(format!(
+                "algorithm \"{}\" is trained without a target",
+                req.algorithm
+            ))
+            .with_hint("Leave target NULL."))
+        }
+    };
+    Ok(TargetEncoding::unsupervised(task, labelled))
+}
+
+/// Sum of squared distances of the rows to their nearest cluster centres.
+fn inertia(
+    model: &Model,
+    k: &algorithms::kmeans::KMeansModel,
+    features: &[&Column],
+    rows: &[usize],
+) -> Result<f64> {
+    let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(features.len());
+    let mut x = vec![0.0; model.recipe.width()];
+    let mut total = 0.0;
+    for &i in rows {
+        raw.clear();
+        raw.extend(features.iter().map(|c| c.raw(i)));
+        model.recipe.encode_row(&raw, &mut x)?;
+        total += k.nearest(&x).1;
+    }
+    Ok(total)
+}
+
+pub fn metrics_json(task: Task, scores: &[f64], labels: &[f64], threshold: f64) -> Result<Value> {
+    let enc = |e: serde_json::Error| AimassError::internal(format!("cannot encode metrics: {e}"));
+    Ok(match task {
+        Task::Binary => serde_json::to_value(metrics::binary(scores, labels, threshold)).map_err(enc)?,
+        Task::Regression => serde_json::to_value(metrics::regression(scores, labels)).map_err(enc)?,
+        Task::Anomaly => {
+            // The score's distribution; with both classes labelled, how well it ranks the events.
+            let mut v = serde_json::to_value(metrics::score_summary(scores)).map_err(enc)?;
+            if labels.contains(&1.0) && labels.contains(&0.0) {
+                let b = serde_json::to_value(metrics::binary(scores, labels, threshold)).map_err(enc)?;
+                if let (Value::Object(v), Value::Object(b)) = (&mut v, b) {
+                    v.extend(b);
+                }
+            }
+            v
+        }
+        Task::Clustering => json!({"rows": scores.len(), "cluster_sizes": metrics::cluster_sizes(scores)}),
+    })
 }
 
 #[cfg(test)]
@@ -271,7 +343,7 @@ mod tests {
         let (x, c, y) = data(2000);
         let out = train(&TrainRequest {
             features: vec![&x, &c],
-            target: &y,
+            target: Some(&y),
             split_column: None,
             split: SplitSpec::Stratified,
             test_size: 0.25,
@@ -302,7 +374,7 @@ mod tests {
         let (x, _, y) = data(50);
         let e = train(&TrainRequest {
             features: vec![&x],
-            target: &y,
+            target: Some(&y),
             split_column: None,
             split: SplitSpec::Random,
             test_size: 0.2,

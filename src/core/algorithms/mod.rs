@@ -6,6 +6,8 @@
 pub mod ensemble;
 pub mod gradient_boosting;
 pub mod histogram_tree;
+pub mod isolation_forest;
+pub mod kmeans;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
@@ -34,7 +36,18 @@ pub const ALGORITHMS: &[&str] = &[
     ensemble::STACKING,
     ensemble::BLENDING,
     ensemble::BAGGING,
+    isolation_forest::NAME,
+    kmeans::NAME,
 ];
+
+/// The task of an algorithm trained without a target, if it is one.
+pub fn unsupervised_task(name: &str) -> Option<Task> {
+    match name {
+        isolation_forest::NAME => Some(Task::Anomaly),
+        kmeans::NAME => Some(Task::Clustering),
+        _ => None,
+    }
+}
 
 /// A configured learning algorithm, ready to fit.
 pub trait Algorithm {
@@ -94,6 +107,8 @@ pub enum FittedModel {
     Stack(ensemble::StackModel),
     /// Bagging: the mean of the members' predictions.
     Bag(Vec<FittedModel>),
+    Isolation(isolation_forest::IsolationModel),
+    KMeans(kmeans::KMeansModel),
 }
 
 impl FittedModel {
@@ -109,6 +124,8 @@ impl FittedModel {
             FittedModel::Bag(members) => {
                 members.iter().map(|m| m.predict(x)).sum::<f64>() / members.len().max(1) as f64
             }
+            FittedModel::Isolation(m) => m.predict(x),
+            FittedModel::KMeans(m) => m.predict(x),
         }
     }
 
@@ -120,6 +137,8 @@ impl FittedModel {
             FittedModel::Trees(t) => t.n_inputs,
             FittedModel::Stack(s) => s.bases.first().map_or(0, FittedModel::n_inputs),
             FittedModel::Bag(members) => members.first().map_or(0, FittedModel::n_inputs),
+            FittedModel::Isolation(m) => m.forest.n_inputs,
+            FittedModel::KMeans(m) => m.centers.first().map_or(0, Vec::len),
         }
     }
 
@@ -132,6 +151,15 @@ impl FittedModel {
         let members = match self {
             FittedModel::Trees(t) => return t.validate(),
             FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
+            FittedModel::Isolation(m) => return m.forest.validate(),
+            FittedModel::KMeans(m) => {
+                let w = self.n_inputs();
+                return if m.centers.is_empty() || m.centers.iter().any(|c| c.len() != w) {
+                    corrupted("The cluster centres disagree on their inputs.")
+                } else {
+                    Ok(())
+                };
+            }
             FittedModel::Stack(s) => {
                 if s.meta.coefficients.len() != s.bases.len() {
                     return corrupted("The meta model does not match the base models.");
@@ -168,6 +196,8 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         ensemble::STACKING => Box::new(ensemble::Ensemble::from_json(ensemble::STACKING, hyperparams, task)?),
         ensemble::BLENDING => Box::new(ensemble::Ensemble::from_json(ensemble::BLENDING, hyperparams, task)?),
         ensemble::BAGGING => Box::new(ensemble::Ensemble::from_json(ensemble::BAGGING, hyperparams, task)?),
+        isolation_forest::NAME => Box::new(isolation_forest::IsolationForest::from_json(hyperparams)?),
+        kmeans::NAME => Box::new(kmeans::KMeans::from_json(hyperparams)?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
@@ -175,9 +205,10 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
     };
     let supported = match name {
         logistic::NAME | scorecard::NAME => task == Task::Binary,
-        gradient_boosting::NAME | random_forest::NAME | random_forest::TREE_NAME => true,
-        ensemble::STACKING | ensemble::BLENDING | ensemble::BAGGING => true,
-        _ => task == Task::Regression,
+        linear::NAME => task == Task::Regression,
+        isolation_forest::NAME => task == Task::Anomaly,
+        kmeans::NAME => task == Task::Clustering,
+        _ => task.supervised(),
     };
     if !supported {
         return Err(AimassError::new(
@@ -187,6 +218,8 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         .with_hint(match task {
             Task::Binary => "Use algorithm => 'logistic' for a binary target.",
             Task::Regression => "Use algorithm => 'linear' for a numeric target.",
+            Task::Anomaly => "Use algorithm => 'isolation_forest'.",
+            Task::Clustering => "Use algorithm => 'kmeans'.",
         }));
     }
     Ok(algorithm)
