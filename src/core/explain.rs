@@ -161,12 +161,16 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
                 "reason codes are not available for kmeans models: they have no risk to explain",
             ))
         }
-        FittedModel::Stack(_) | FittedModel::Bag(_) => {
-            return Err(AimassError::new(
+        FittedModel::Stack(_) | FittedModel::Bag(_) | FittedModel::Mlp(_) => {
+            let e = AimassError::new(
                 ErrorKind::FeatureNotSupported,
                 format!("reason codes are not available for {} models", model.algorithm),
-            )
-            .with_hint("Explain one of its base models: train it on its own."))
+            );
+            return Err(if matches!(model.fitted, FittedModel::Mlp(_)) {
+                e
+            } else {
+                e.with_hint("Explain one of its base models: train it on its own.")
+            });
         }
     }
     out.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then(a.feature.cmp(&b.feature)));

@@ -11,6 +11,7 @@ pub mod kmeans;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
+pub mod mlp;
 pub mod random_forest;
 pub mod scorecard;
 pub mod tree;
@@ -36,6 +37,7 @@ pub const ALGORITHMS: &[&str] = &[
     ensemble::STACKING,
     ensemble::BLENDING,
     ensemble::BAGGING,
+    mlp::NAME,
     isolation_forest::NAME,
     kmeans::NAME,
 ];
@@ -107,6 +109,7 @@ pub enum FittedModel {
     Stack(ensemble::StackModel),
     /// Bagging: the mean of the members' predictions.
     Bag(Vec<FittedModel>),
+    Mlp(mlp::MlpModel),
     Isolation(isolation_forest::IsolationModel),
     KMeans(kmeans::KMeansModel),
 }
@@ -124,6 +127,7 @@ impl FittedModel {
             FittedModel::Bag(members) => {
                 members.iter().map(|m| m.predict(x)).sum::<f64>() / members.len().max(1) as f64
             }
+            FittedModel::Mlp(m) => m.predict(x),
             FittedModel::Isolation(m) => m.predict(x),
             FittedModel::KMeans(m) => m.predict(x),
         }
@@ -137,6 +141,7 @@ impl FittedModel {
             FittedModel::Trees(t) => t.n_inputs,
             FittedModel::Stack(s) => s.bases.first().map_or(0, FittedModel::n_inputs),
             FittedModel::Bag(members) => members.first().map_or(0, FittedModel::n_inputs),
+            FittedModel::Mlp(m) => m.n_inputs(),
             FittedModel::Isolation(m) => m.forest.n_inputs,
             FittedModel::KMeans(m) => m.centers.first().map_or(0, Vec::len),
         }
@@ -152,6 +157,13 @@ impl FittedModel {
             FittedModel::Trees(t) => return t.validate(),
             FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
             FittedModel::Isolation(m) => return m.forest.validate(),
+            FittedModel::Mlp(m) => {
+                return if m.validate() {
+                    Ok(())
+                } else {
+                    corrupted("The neural net's layers do not fit together.")
+                }
+            }
             FittedModel::KMeans(m) => {
                 let w = self.n_inputs();
                 return if m.centers.is_empty() || m.centers.iter().any(|c| c.len() != w) {
@@ -198,6 +210,7 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         ensemble::BAGGING => Box::new(ensemble::Ensemble::from_json(ensemble::BAGGING, hyperparams, task)?),
         isolation_forest::NAME => Box::new(isolation_forest::IsolationForest::from_json(hyperparams)?),
         kmeans::NAME => Box::new(kmeans::KMeans::from_json(hyperparams)?),
+        mlp::NAME => Box::new(mlp::Mlp::from_json(hyperparams, task)?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
