@@ -39,6 +39,7 @@ fn train(
     search_params: default!(JsonB, "'{}'"),
     folds: default!(Option<i32>, "NULL"),
     metric: default!(Option<&str>, "NULL"),
+    weight_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -68,6 +69,7 @@ fn train(
         search_params: &search_params.0,
         folds,
         metric,
+        weight_column,
     };
     let row = run(args).or_raise();
     TableIterator::once(row)
@@ -99,6 +101,7 @@ struct TrainArgs<'a> {
     search_params: &'a Value,
     folds: Option<i32>,
     metric: Option<&'a str>,
+    weight_column: Option<&'a str>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -209,12 +212,35 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     } else {
         None
     };
+    // The weight column, like the split column, is never a feature.
+    let weight_read = match a.weight_column {
+        Some(w) => {
+            let col = relation.column(w)?;
+            if col.read_as != ReadAs::Feature(ColumnKind::Numeric) {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    format!("weight column \"{w}\" has type {}; weights must be numbers", col.type_name),
+                ));
+            }
+            Some((w.to_owned(), col.read_as))
+        }
+        None => None,
+    };
+    let mut exclude = a.exclude.unwrap_or_default();
+    if let Some((w, _)) = &weight_read {
+        if a.features.as_ref().is_some_and(|f| f.contains(w)) {
+            return Err(AimassError::invalid_parameter(format!(
+                "the weight column \"{w}\" cannot also be a feature"
+            )));
+        }
+        exclude.push(w.clone());
+    }
     let feature_names = select_features(
         &relation,
         target.as_deref(),
         split.column(),
         a.features.or(prev_features),
-        a.exclude,
+        Some(exclude),
     )?;
 
     let mut wanted: Vec<(String, ReadAs)> = Vec::with_capacity(feature_names.len() + 2);
@@ -227,7 +253,11 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     if let Some(s) = &split_read {
         wanted.push(s.clone());
     }
+    if let Some(w) = &weight_read {
+        wanted.push(w.clone());
+    }
     let mut columns = relation.read(&wanted)?;
+    let weight_column: Option<Column> = weight_read.as_ref().and_then(|_| columns.pop());
     let split_column: Option<Column> = split_read.as_ref().and_then(|_| columns.pop());
     let target_column: Option<Column> = match target_read {
         Some(_) => Some(columns.pop().ok_or_else(|| AimassError::internal("target not read"))?),
@@ -243,6 +273,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         features: feature_refs.clone(),
         target: target_column.as_ref(),
         split_column: split_column.as_ref(),
+        weights: weight_column.as_ref(),
         split: split.clone(),
         test_size,
         seed: seed as u64,
@@ -288,6 +319,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         "test_size": test_size,
         "seed": seed,
         "preprocess": a.preprocess,
+        "weight_column": a.weight_column,
     });
     let mut metrics = outcome.metrics.clone();
     metrics["null_target_rows"] = json!(outcome.null_target_rows);

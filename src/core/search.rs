@@ -181,6 +181,8 @@ fn range_error(k: &str, v: &Value) -> AimassError {
 pub struct CvData<'a> {
     pub features: &'a [&'a Column],
     pub labels: &'a [f64],
+    /// Sample weights of the training rows.
+    pub weights: Option<&'a [f64]>,
     pub encoding: &'a TargetEncoding,
     pub preprocess: &'a PreprocessOptions,
     pub stored_binnings: &'a StoredBinnings,
@@ -216,7 +218,13 @@ pub fn cross_validate(
         // Inner rounds report as part of the search (and keep cancel prompt).
         let stage = format!("{label}, fold {} of {k}: {}", f + 1, algorithm.name());
         let inner = |p: &Progress<'_>| (ctx.on_round)(&Progress { stage: &stage, ..*p });
-        let fold_ctx = FitContext { recipe: &recipe, threads: ctx.threads, on_round: &inner };
+        let fold_weights: Option<Vec<f64>> = data.weights.map(|w| fit_rows.iter().map(|&i| w[i]).collect());
+        let fold_ctx = FitContext {
+            recipe: &recipe,
+            weights: fold_weights.as_deref(),
+            threads: ctx.threads,
+            on_round: &inner,
+        };
         let fitted = algorithm.fit(&x, &ndarray::Array1::from(y), &fold_ctx)?;
         let model =
             Model { algorithm: algorithm.name().to_owned(), target: data.encoding.clone(), recipe, fitted };

@@ -30,6 +30,8 @@ pub struct TrainRequest<'a> {
     pub preprocess: &'a Value,
     /// Stored binnings the preprocessing options name (loaded by the caller).
     pub stored_binnings: &'a StoredBinnings,
+    /// Sample weights (`weight_column`), one per row.
+    pub weights: Option<&'a Column>,
     /// Hyperparameter search (`None`: fit `hyperparams` as given).
     pub search: Option<search::Method>,
     pub search_params: &'a Value,
@@ -156,18 +158,27 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let train_cols: Vec<Column> = req.features.iter().map(|c| c.take(&train_idx)).collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
     let y = ndarray::Array1::from_iter(train_idx.iter().map(|&i| labels[i]));
+    let train_weights = match req.weights {
+        Some(w) => Some(sample_weights(w, &train_idx, algorithm.as_ref())?),
+        None => None,
+    };
     let mut search_report = None;
     if let Some((method, k, (metric, higher_is_better), configs)) = cv {
         let data = search::CvData {
             features: &train_refs,
             labels: y.as_slice().unwrap_or_default(),
+            weights: train_weights.as_deref(),
             encoding: &encoding,
             preprocess: &preprocess,
             stored_binnings: req.stored_binnings,
         };
         let recipe = Recipe { steps: vec![] };
-        let ctx =
-            algorithms::FitContext { recipe: &recipe, threads: req.threads.max(1), on_round: req.on_round };
+        let ctx = algorithms::FitContext {
+            recipe: &recipe,
+            weights: None,
+            threads: req.threads.max(1),
+            on_round: req.on_round,
+        };
         let (trials, best) =
             search::run(&data, req.algorithm, configs, k, req.seed, metric, higher_is_better, &ctx)?;
         algorithm = algorithms::build(req.algorithm, encoding.task, &trials[best].hyperparams)?;
@@ -188,7 +199,12 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         ))
         .with_hint("Give preprocess an impute method other than \"keep\"."));
     }
-    let ctx = algorithms::FitContext { recipe: &recipe, threads: req.threads.max(1), on_round: req.on_round };
+    let ctx = algorithms::FitContext {
+        recipe: &recipe,
+        weights: train_weights.as_deref(),
+        threads: req.threads.max(1),
+        on_round: req.on_round,
+    };
     let fitted = algorithm.fit(&x, &y, &ctx)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
@@ -275,6 +291,42 @@ fn target_encoding(req: &TrainRequest<'_>) -> Result<TargetEncoding> {
     Ok(TargetEncoding::unsupervised(task, labelled))
 }
 
+/// The training rows' sample weights: numbers, none NULL, negative or infinite, not all zero.
+fn sample_weights(
+    column: &Column,
+    rows: &[usize],
+    algorithm: &dyn algorithms::Algorithm,
+) -> Result<Vec<f64>> {
+    if !algorithm.takes_weights() {
+        return Err(AimassError::new(
+            crate::core::error::ErrorKind::FeatureNotSupported,
+            format!("algorithm \"{}\" does not take sample weights", algorithm.name()),
+        )
+        .with_hint("gradient_boosting, random_forest, decision_tree and mlp do."));
+    }
+    let crate::core::data::ColumnData::Numeric(values) = &column.data else {
+        return Err(AimassError::new(
+            crate::core::error::ErrorKind::DatatypeMismatch,
+            format!("weight column \"{}\" must be numeric", column.name),
+        ));
+    };
+    let w: Vec<f64> = rows.iter().map(|&i| values[i]).collect();
+    if let Some(bad) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
+        return Err(AimassError::data(format!(
+            "weight column \"{}\" holds {}; weights must be finite and not negative",
+            column.name,
+            if bad.is_nan() { "NULL".to_owned() } else { bad.to_string() }
+        )));
+    }
+    if w.iter().sum::<f64>() <= 0.0 {
+        return Err(AimassError::data(format!(
+            "weight column \"{}\" weighs the training rows 0",
+            column.name
+        )));
+    }
+    Ok(w)
+}
+
 /// Sum of squared distances of the rows to their nearest cluster centres.
 fn inertia(
     model: &Model,
@@ -354,6 +406,7 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            weights: None,
             search: None,
             search_params: &Value::Null,
             folds: None,
@@ -385,6 +438,7 @@ mod tests {
             hyperparams: &json!({}),
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
+            weights: None,
             search: None,
             search_params: &Value::Null,
             folds: None,

@@ -20,13 +20,15 @@
 //! | early_stopping_rounds | 0 | 0 – 10000 | stop when the validation loss has not improved for this many rounds and keep the best round's trees (0: off) |
 //! | validation_fraction | 0.1 | (0, 0.5] | share of the training rows held out (stratified for binary targets) for early stopping |
 //! | seed | 42 | | draws the validation rows |
+//! | class_weight | none | "balanced" | weight classes by total / (2 · class weight) (binary) |
+//!
+//! Sample weights (`weight_column`) scale each row's gradient and hessian; the validation loss of
+//! early stopping is weighted too.
 //!
 //! Missing values: numeric NULLs stay missing by default (`impute` `keep`) and take a histogram
 //! bin of their own below every value, so a split can send them left with the low values or
 //! separate them (at prediction a missing value always goes left).
 //!
-//! Not yet: sample and class weights.
-
 use ndarray::{Array1, Array2, Axis};
 use serde_json::{json, Map, Value};
 
@@ -57,6 +59,7 @@ pub struct GradientBoosting {
     pub early_stopping_rounds: usize,
     pub validation_fraction: f64,
     pub seed: u64,
+    pub balanced: bool,
 }
 
 impl GradientBoosting {
@@ -76,6 +79,7 @@ impl GradientBoosting {
             early_stopping_rounds: o.integer("early_stopping_rounds", 0, 10_000)?.unwrap_or(0) as usize,
             validation_fraction: o.number("validation_fraction", 1e-6, 0.5)?.unwrap_or(0.1),
             seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            balanced: super::random_forest::class_weight_option(&mut o, task)?,
         };
         o.finish()?;
         Ok(p)
@@ -162,10 +166,15 @@ impl Algorithm for GradientBoosting {
             "min_sum_hessian": self.min_sum_hessian, "lambda_l2": self.lambda_l2, "max_bins": self.max_bins,
             "monotone_constraints": monotone, "early_stopping_rounds": self.early_stopping_rounds,
             "validation_fraction": self.validation_fraction, "seed": self.seed,
+            "class_weight": if self.balanced { "balanced" } else { "none" },
         })
     }
 
     fn handles_missing(&self) -> bool {
+        true
+    }
+
+    fn takes_weights(&self) -> bool {
         true
     }
 
@@ -192,10 +201,12 @@ impl Algorithm for GradientBoosting {
         }
         let (xf, yf) = (x.select(Axis(0), &fit_rows), y.select(Axis(0), &fit_rows));
         let n = xf.nrows();
+        let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
+        let wf: Vec<f64> = fit_rows.iter().map(|&i| w_all[i]).collect();
         let data = Binned::new(&xf, self.max_bins, &ctx.recipe.one_hot_groups());
         let params = self.tree_params(monotone);
         let grower = Grower { params: &params, data: &data };
-        let mean = yf.sum() / n as f64;
+        let mean = yf.iter().zip(&wf).map(|(y, w)| y * w).sum::<f64>() / wf.iter().sum::<f64>();
         let init = if binary { (mean / (1.0 - mean)).ln() } else { mean };
         let mut raw = vec![init; n];
         let mut val_raw = vec![init; val_rows.len()];
@@ -208,21 +219,23 @@ impl Algorithm for GradientBoosting {
             for i in 0..n {
                 if binary {
                     let p = super::linear_model::sigmoid(raw[i]);
-                    g[i] = p - yf[i];
-                    h[i] = (p * (1.0 - p)).max(1e-16);
+                    g[i] = wf[i] * (p - yf[i]);
+                    h[i] = wf[i] * (p * (1.0 - p)).max(1e-16);
                 } else {
-                    g[i] = raw[i] - yf[i];
+                    g[i] = wf[i] * (raw[i] - yf[i]);
+                    h[i] = wf[i];
                 }
             }
             let tree = grower.grow((0..n as u32).collect(), &g, &h, &mut rng, Some(&mut raw));
             let mut score = None;
             if !val_rows.is_empty() {
-                let mut loss = 0.0;
+                let (mut loss, mut weight) = (0.0, 0.0);
                 for (k, &i) in val_rows.iter().enumerate() {
                     val_raw[k] += tree.predict(&val_x[k]);
-                    loss += self.loss(val_raw[k], y[i]);
+                    loss += w_all[i] * self.loss(val_raw[k], y[i]);
+                    weight += w_all[i];
                 }
-                let loss = loss / val_rows.len() as f64;
+                let loss = loss / weight.max(f64::MIN_POSITIVE);
                 if best.is_none_or(|(b, _)| loss < b) {
                     best = Some((loss, round + 1));
                 }

@@ -20,6 +20,8 @@
 //! | patience | 10 | 1 – 1000 | epochs without a better validation loss before stopping |
 //! | validation_fraction | 0.1 | (0, 0.5] | training rows held out (stratified) for early stopping |
 //! | seed | 42 | | weights, batches, dropout and the validation rows |
+//!
+//! Sample weights (`weight_column`) weight each row's loss.
 
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -304,15 +306,19 @@ impl Net {
     }
 }
 
-/// Mean loss of logits `z` against `y`: binary cross-entropy in its stable form
+/// Weighted mean loss of logits `z` against `y`: binary cross-entropy in its stable form
 /// `max(z, 0) − z·y + ln(1 + e^(−|z|))`, or the squared error.
-fn loss(z: &Tensor, y: &Tensor, binary: bool) -> candle_core::Result<Tensor> {
-    if binary {
-        let l = ((z.relu()? - (z * y)?)? + ((z.abs()?.neg()?.exp()? + 1.0)?.log()?))?;
-        l.mean_all()
+fn loss(z: &Tensor, y: &Tensor, w: &Tensor, binary: bool) -> candle_core::Result<Tensor> {
+    let l = if binary {
+        ((z.relu()? - (z * y)?)? + ((z.abs()?.neg()?.exp()? + 1.0)?.log()?))?
     } else {
-        (z - y)?.sqr()?.mean_all()
-    }
+        (z - y)?.sqr()?
+    };
+    (l * w)?.sum_all()? / w.sum_all()?.to_scalar::<f32>()? as f64
+}
+
+fn gather(v: &[f32], rows: &[usize]) -> candle_core::Result<Tensor> {
+    Tensor::from_vec(rows.iter().map(|&i| v[i]).collect::<Vec<_>>(), rows.len(), &Device::Cpu)
 }
 
 fn rows_tensor(x: &[f32], width: usize, rows: &[usize]) -> candle_core::Result<Tensor> {
@@ -347,6 +353,10 @@ impl Mlp {
             (m, if sd > 0.0 { sd } else { 1.0 })
         };
         let yf: Vec<f32> = yv.iter().map(|&v| ((v - target.0) / target.1) as f32).collect();
+        let wf: Vec<f32> = ctx.row_weights(n).into_iter().map(|w| w as f32).collect();
+        if val_rows.iter().all(|&i| wf[i] == 0.0) {
+            return Err(AimassError::data("the validation rows of the neural net all weigh 0"));
+        }
         let run = || -> candle_core::Result<std::result::Result<MlpModel, AimassError>> {
             let mut rng = SplitMix64::new(self.seed);
             let mut sizes = vec![width];
@@ -357,11 +367,7 @@ impl Mlp {
                 ParamsAdamW { lr: self.learning_rate, weight_decay: self.weight_decay, ..Default::default() };
             let mut opt = AdamW::new(net.vars(), params)?;
             let xv = rows_tensor(&xf, width, &val_rows)?;
-            let yv = Tensor::from_vec(
-                val_rows.iter().map(|&i| yf[i]).collect::<Vec<_>>(),
-                val_rows.len(),
-                &Device::Cpu,
-            )?;
+            let (yv, wv) = (gather(&yf, &val_rows)?, gather(&wf, &val_rows)?);
             let mut order = fit_rows.clone();
             let mut best: Option<(f64, usize, MlpModel)> = None;
             for epoch in 0..self.epochs {
@@ -372,15 +378,15 @@ impl Mlp {
                         continue;
                     }
                     let xb = rows_tensor(&xf, width, batch)?;
-                    let yb = Tensor::from_vec(
-                        batch.iter().map(|&i| yf[i]).collect::<Vec<_>>(),
-                        batch.len(),
-                        &Device::Cpu,
-                    )?;
+                    if batch.iter().all(|&i| wf[i] == 0.0) {
+                        continue;
+                    }
+                    let (yb, wb) = (gather(&yf, batch)?, gather(&wf, batch)?);
                     let z = net.forward(&xb, true, &mut rng)?;
-                    opt.backward_step(&loss(&z, &yb, binary)?)?;
+                    opt.backward_step(&loss(&z, &yb, &wb, binary)?)?;
                 }
-                let val = loss(&net.forward(&xv, false, &mut rng)?, &yv, binary)?.to_scalar::<f32>()? as f64;
+                let val =
+                    loss(&net.forward(&xv, false, &mut rng)?, &yv, &wv, binary)?.to_scalar::<f32>()? as f64;
                 if !val.is_finite() {
                     return Ok(Err(AimassError::data(
                         "the neural net diverged (non-finite validation loss)",
@@ -424,6 +430,10 @@ impl Algorithm for Mlp {
             "batch_norm": self.batch_norm, "patience": self.patience,
             "validation_fraction": self.validation_fraction, "seed": self.seed,
         })
+    }
+
+    fn takes_weights(&self) -> bool {
+        true
     }
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {

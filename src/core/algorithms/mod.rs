@@ -63,6 +63,10 @@ pub trait Algorithm {
     fn handles_missing(&self) -> bool {
         false
     }
+    /// Whether the algorithm takes sample weights (`weight_column`).
+    fn takes_weights(&self) -> bool {
+        false
+    }
 }
 
 /// What a fit may use besides the data: the preprocessing recipe (to map features to inputs),
@@ -71,9 +75,18 @@ pub trait Algorithm {
 /// host's interrupt check may also unwind from it). Threads never call the hook.
 pub struct FitContext<'a> {
     pub recipe: &'a Recipe,
+    /// Sample weights of the rows of `x` (non-negative, finite), for algorithms that take them.
+    pub weights: Option<&'a [f64]>,
     /// At least 1.
     pub threads: usize,
     pub on_round: &'a dyn Fn(&Progress<'_>) -> Result<()>,
+}
+
+impl FitContext<'_> {
+    /// The weight of each row: the sample weights or 1.
+    pub fn row_weights(&self, n: usize) -> Vec<f64> {
+        self.weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec)
+    }
 }
 
 /// Where an iterative fit stands.
@@ -96,7 +109,7 @@ fn no_report(_: &Progress<'_>) -> Result<()> {
 impl<'a> FitContext<'a> {
     /// One thread, no reports.
     pub fn new(recipe: &'a Recipe) -> Self {
-        Self { recipe, threads: 1, on_round: &no_report }
+        Self { recipe, weights: None, threads: 1, on_round: &no_report }
     }
 }
 

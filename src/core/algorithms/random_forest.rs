@@ -120,20 +120,7 @@ impl RandomForest {
             o.value("max_features"),
             if forest { MaxFeatures::Sqrt } else { MaxFeatures::All },
         )?;
-        let balanced = match o.string("class_weight")?.as_deref() {
-            None | Some("none") => false,
-            Some("balanced") if task == Task::Binary => true,
-            Some("balanced") => {
-                return Err(AimassError::invalid_parameter(
-                    "hyperparams \"class_weight\" \"balanced\" needs a binary target",
-                ))
-            }
-            Some(other) => {
-                return Err(AimassError::invalid_parameter(format!(
-                    "hyperparams \"class_weight\" must be \"balanced\" or \"none\", not \"{other}\""
-                )))
-            }
-        };
+        let balanced = class_weight_option(&mut o, task)?;
         let p = Self {
             name: if forest { NAME } else { TREE_NAME },
             task,
@@ -195,6 +182,10 @@ impl Algorithm for RandomForest {
         true
     }
 
+    fn takes_weights(&self) -> bool {
+        true
+    }
+
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
         let n = x.nrows();
         if n == 0 || x.ncols() == 0 {
@@ -206,13 +197,7 @@ impl Algorithm for RandomForest {
         let binary = self.task == Task::Binary;
         // CART on the histogram learner: g = −w·y, h = w gives the weighted mean in each leaf and
         // the (weighted) variance decrease, i.e. the Gini decrease for 0/1 targets.
-        let w: Vec<f64> = if self.balanced {
-            let pos = y.iter().filter(|&&v| v == 1.0).count() as f64;
-            let (wp, wn) = (n as f64 / (2.0 * pos.max(1.0)), n as f64 / (2.0 * (n as f64 - pos).max(1.0)));
-            y.iter().map(|&v| if v == 1.0 { wp } else { wn }).collect()
-        } else {
-            vec![1.0; n]
-        };
+        let w = class_weighted(ctx.row_weights(n), y, self.balanced);
         let g: Vec<f64> = y.iter().zip(&w).map(|(y, w)| -y * w).collect();
         let data = Binned::new(x, self.max_bins, &ctx.recipe.one_hot_groups());
         let k = self.max_features.count(x.ncols());
@@ -236,6 +221,37 @@ impl Algorithm for RandomForest {
             trees,
         }))
     }
+}
+
+/// The `class_weight` hyperparameter: `"balanced"` (binary targets) or `"none"`.
+pub fn class_weight_option(o: &mut Options<'_>, task: Task) -> Result<bool> {
+    match o.string("class_weight")?.as_deref() {
+        None | Some("none") => Ok(false),
+        Some("balanced") if task == Task::Binary => Ok(true),
+        Some("balanced") => Err(AimassError::invalid_parameter(
+            "hyperparams \"class_weight\" \"balanced\" needs a binary target",
+        )),
+        Some(other) => Err(AimassError::invalid_parameter(format!(
+            "hyperparams \"class_weight\" must be \"balanced\" or \"none\", not \"{other}\""
+        ))),
+    }
+}
+
+/// Sample weights times class weights: with `balanced`, each class's total weight is made
+/// equal (n / 2 per class, as scikit-learn's `class_weight="balanced"` with weighted counts).
+pub fn class_weighted(mut w: Vec<f64>, y: &Array1<f64>, balanced: bool) -> Vec<f64> {
+    if balanced {
+        let total: f64 = w.iter().sum();
+        let pos: f64 = w.iter().zip(y).filter(|(_, &y)| y == 1.0).map(|(w, _)| w).sum();
+        let (wp, wn) = (
+            total / (2.0 * pos.max(f64::MIN_POSITIVE)),
+            total / (2.0 * (total - pos).max(f64::MIN_POSITIVE)),
+        );
+        for (w, &y) in w.iter_mut().zip(y) {
+            *w *= if y == 1.0 { wp } else { wn };
+        }
+    }
+    w
 }
 
 /// Grows `count` trees on up to `ctx.threads` threads (tree i by `grow(i)`, so the result does
@@ -378,7 +394,7 @@ mod tests {
                 Ok(())
             }
         };
-        let ctx = FitContext { recipe: &recipe, threads: 2, on_round: &stop_at_5 };
+        let ctx = FitContext { recipe: &recipe, weights: None, threads: 2, on_round: &stop_at_5 };
         assert_eq!(rf.fit(&x, &y, &ctx).unwrap_err().message, "cancelled");
     }
 
