@@ -161,12 +161,12 @@ pub fn reasons(model: &Model, raw: &[RawValue<'_>]) -> Result<Vec<Reason>> {
                 "reason codes are not available for kmeans models: they have no risk to explain",
             ))
         }
-        FittedModel::Stack(_) | FittedModel::Bag(_) | FittedModel::Mlp(_) => {
+        FittedModel::Stack(_) | FittedModel::Bag(_) | FittedModel::Mlp(_) | FittedModel::Svm(_) => {
             let e = AimassError::new(
                 ErrorKind::FeatureNotSupported,
                 format!("reason codes are not available for {} models", model.algorithm),
             );
-            return Err(if matches!(model.fitted, FittedModel::Mlp(_)) {
+            return Err(if matches!(model.fitted, FittedModel::Mlp(_) | FittedModel::Svm(_)) {
                 e
             } else {
                 e.with_hint("Explain one of its base models: train it on its own.")

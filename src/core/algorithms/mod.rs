@@ -14,6 +14,7 @@ pub mod logistic;
 pub mod mlp;
 pub mod random_forest;
 pub mod scorecard;
+pub mod svm;
 pub mod tree;
 
 use ndarray::{Array1, Array2};
@@ -38,6 +39,7 @@ pub const ALGORITHMS: &[&str] = &[
     ensemble::BLENDING,
     ensemble::BAGGING,
     mlp::NAME,
+    svm::NAME,
     isolation_forest::NAME,
     kmeans::NAME,
 ];
@@ -123,6 +125,7 @@ pub enum FittedModel {
     /// Bagging: the mean of the members' predictions.
     Bag(Vec<FittedModel>),
     Mlp(mlp::MlpModel),
+    Svm(Box<svm::SvmModel>),
     Isolation(isolation_forest::IsolationModel),
     KMeans(kmeans::KMeansModel),
 }
@@ -141,6 +144,7 @@ impl FittedModel {
                 members.iter().map(|m| m.predict(x)).sum::<f64>() / members.len().max(1) as f64
             }
             FittedModel::Mlp(m) => m.predict(x),
+            FittedModel::Svm(m) => m.predict(x),
             FittedModel::Isolation(m) => m.predict(x),
             FittedModel::KMeans(m) => m.predict(x),
         }
@@ -155,6 +159,7 @@ impl FittedModel {
             FittedModel::Stack(s) => s.bases.first().map_or(0, FittedModel::n_inputs),
             FittedModel::Bag(members) => members.first().map_or(0, FittedModel::n_inputs),
             FittedModel::Mlp(m) => m.n_inputs(),
+            FittedModel::Svm(m) => m.n_inputs,
             FittedModel::Isolation(m) => m.forest.n_inputs,
             FittedModel::KMeans(m) => m.centers.first().map_or(0, Vec::len),
         }
@@ -168,7 +173,7 @@ impl FittedModel {
         };
         let members = match self {
             FittedModel::Trees(t) => return t.validate(),
-            FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
+            FittedModel::Linear(_) | FittedModel::Scorecard(_) | FittedModel::Svm(_) => return Ok(()),
             FittedModel::Isolation(m) => return m.forest.validate(),
             FittedModel::Mlp(m) => {
                 return if m.validate() {
@@ -224,13 +229,14 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
         isolation_forest::NAME => Box::new(isolation_forest::IsolationForest::from_json(hyperparams)?),
         kmeans::NAME => Box::new(kmeans::KMeans::from_json(hyperparams)?),
         mlp::NAME => Box::new(mlp::Mlp::from_json(hyperparams, task)?),
+        svm::NAME => Box::new(svm::Svm::from_json(hyperparams)?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
                 .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
         }
     };
     let supported = match name {
-        logistic::NAME | scorecard::NAME => task == Task::Binary,
+        logistic::NAME | scorecard::NAME | svm::NAME => task == Task::Binary,
         linear::NAME => task == Task::Regression,
         isolation_forest::NAME => task == Task::Anomaly,
         kmeans::NAME => task == Task::Clustering,
