@@ -85,7 +85,7 @@ impl GradientBoosting {
         Ok(p)
     }
 
-    fn tree_params(&self, monotone: Vec<i8>) -> TreeParams {
+    fn tree_params(&self, monotone: Vec<i8>, threads: usize) -> TreeParams {
         TreeParams {
             num_leaves: self.num_leaves,
             max_depth: self.max_depth,
@@ -95,6 +95,7 @@ impl GradientBoosting {
             shrinkage: self.learning_rate,
             features_per_split: None,
             monotone,
+            threads,
         }
     }
 
@@ -204,7 +205,7 @@ impl Algorithm for GradientBoosting {
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
         let wf: Vec<f64> = fit_rows.iter().map(|&i| w_all[i]).collect();
         let data = Binned::new(&xf, self.max_bins, &ctx.recipe.one_hot_groups());
-        let params = self.tree_params(monotone);
+        let params = self.tree_params(monotone, ctx.threads);
         let grower = Grower { params: &params, data: &data };
         let mean = yf.iter().zip(&wf).map(|(y, w)| y * w).sum::<f64>() / wf.iter().sum::<f64>();
         let init = if binary { (mean / (1.0 - mean)).ln() } else { mean };

@@ -144,7 +144,12 @@ pub struct TreeParams {
     pub features_per_split: Option<usize>,
     /// Per input: +1 rising, −1 falling, 0 free (empty: all free).
     pub monotone: Vec<i8>,
+    /// Threads that build histograms (boosting; forests grow whole trees in parallel instead).
+    pub threads: usize,
 }
+
+/// Rows × inputs below which histograms are built on one thread (spawning costs more).
+const PARALLEL_WORK: usize = 400_000;
 
 #[derive(Clone, Copy, Default)]
 struct Cell {
@@ -213,24 +218,59 @@ impl Grower<'_> {
         hist
     }
 
-    /// Histograms of every input; one pass per one-hot group serves all its inputs.
+    /// Histograms of every input; one pass per one-hot group serves all its inputs. The node's
+    /// gradients are first gathered in row order ("ordered gradients", as LightGBM), and with
+    /// enough work the inputs are shared among `threads` threads (each input's histogram is built
+    /// by one thread in row order, so the result does not depend on the thread count).
     fn histograms(&self, rows: &[u32], g: &[f64], h: &[f64]) -> Vec<Vec<Cell>> {
         let d = self.data;
-        let mut out: Vec<Vec<Cell>> = (0..d.n_inputs())
-            .map(|j| if d.member[j].is_none() { self.histogram(j, rows, g, h) } else { Vec::new() })
-            .collect();
+        let gh: Vec<(f64, f64)> = rows.iter().map(|&r| (g[r as usize], h[r as usize])).collect();
+        let plain = |j: usize| -> Vec<Cell> {
+            let b = &d.bins[j];
+            let mut hist = vec![Cell::default(); d.upper[j].len()];
+            for (&r, &(gi, hi)) in rows.iter().zip(&gh) {
+                let c = &mut hist[b[r as usize] as usize];
+                c.g += gi;
+                c.h += hi;
+                c.n += 1;
+            }
+            hist
+        };
+        let inputs: Vec<usize> = (0..d.n_inputs()).filter(|&j| d.member[j].is_none()).collect();
+        let mut out: Vec<Vec<Cell>> = vec![Vec::new(); d.n_inputs()];
+        let threads = if rows.len() * inputs.len() >= PARALLEL_WORK { self.params.threads.max(1) } else { 1 };
+        if threads <= 1 || inputs.len() < 2 {
+            for &j in &inputs {
+                out[j] = plain(j);
+            }
+        } else {
+            let chunks: Vec<&[usize]> = inputs.chunks(inputs.len().div_ceil(threads)).collect();
+            let built: Vec<Vec<(usize, Vec<Cell>)>> = std::thread::scope(|scope| {
+                let plain = &plain;
+                let handles: Vec<_> = chunks[1..]
+                    .iter()
+                    .map(|c| scope.spawn(move || c.iter().map(|&j| (j, plain(j))).collect::<Vec<_>>()))
+                    .collect();
+                let mut all = vec![chunks[0].iter().map(|&j| (j, plain(j))).collect::<Vec<_>>()];
+                all.extend(handles.into_iter().map(|h| h.join().expect("histogram thread")));
+                all
+            });
+            for (j, hist) in built.into_iter().flatten() {
+                out[j] = hist;
+            }
+        }
         if !d.groups.is_empty() {
-            let total = sum(rows, g, h);
+            let total = gh.iter().fold(Cell::default(), |c, &(gi, hi)| Cell { g: c.g + gi, h: c.h + hi, n: c.n + 1 });
             for group in &d.groups {
-                let mut gh = vec![Cell::default(); group.inputs.len()];
-                for &r in rows {
-                    let c = &mut gh[group.hot[r as usize] as usize];
-                    c.g += g[r as usize];
-                    c.h += h[r as usize];
+                let mut cells = vec![Cell::default(); group.inputs.len()];
+                for (&r, &(gi, hi)) in rows.iter().zip(&gh) {
+                    let c = &mut cells[group.hot[r as usize] as usize];
+                    c.g += gi;
+                    c.h += hi;
                     c.n += 1;
                 }
                 for (o, j) in group.inputs.clone().enumerate() {
-                    let one = gh[o];
+                    let one = cells[o];
                     out[j] = vec![Cell { g: total.g - one.g, h: total.h - one.h, n: total.n - one.n }, one];
                 }
             }
@@ -500,6 +540,7 @@ mod tests {
             shrinkage: 1.0,
             features_per_split: None,
             monotone: vec![],
+            threads: 1,
         };
         let rows: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 0).collect();
         let g: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
@@ -540,6 +581,7 @@ mod tests {
             shrinkage: 1.0,
             features_per_split: None,
             monotone: vec![],
+            threads: 1,
         };
         let rows: Vec<u32> = (0..n as u32).collect();
         let mut rng = SplitMix64::new(1);

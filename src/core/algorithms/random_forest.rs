@@ -210,6 +210,7 @@ impl Algorithm for RandomForest {
             shrinkage: 1.0,
             features_per_split: if k >= x.ncols() { None } else { Some(k) },
             monotone: Vec::new(),
+            threads: 1,
         };
         let grower = Grower { params: &params, data: &data };
         let trees = grow_parallel(self.n_trees, ctx, self.name, |i| self.grow_tree(i, &grower, n, &g, &w))?;
