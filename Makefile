@@ -13,7 +13,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights
 
-.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality bench-risk fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality bench-risk bench-training fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -68,6 +68,11 @@ bench-data-quality: bench-data
 	python3 benches/data_quality.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
 
 # Risk-metric aggregates and binning on bench_credit against plain SQL.
+bench-training: bench-data
+	$(PSQL) -d aimass_demo -f benches/training.sql
+	python3 -c 'import pandas, psycopg, sklearn, lightgbm' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn lightgbm
+	python3 benches/training.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+
 bench-risk: bench-data
 	$(PSQL) -d aimass_demo -f benches/risk_metrics.sql
 	python3 -c 'import pandas, psycopg, sklearn, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn toad

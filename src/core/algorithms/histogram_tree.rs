@@ -260,7 +260,8 @@ impl Grower<'_> {
             }
         }
         if !d.groups.is_empty() {
-            let total = gh.iter().fold(Cell::default(), |c, &(gi, hi)| Cell { g: c.g + gi, h: c.h + hi, n: c.n + 1 });
+            let total =
+                gh.iter().fold(Cell::default(), |c, &(gi, hi)| Cell { g: c.g + gi, h: c.h + hi, n: c.n + 1 });
             for group in &d.groups {
                 let mut cells = vec![Cell::default(); group.inputs.len()];
                 for (&r, &(gi, hi)) in rows.iter().zip(&gh) {

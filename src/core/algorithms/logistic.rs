@@ -1,10 +1,12 @@
-//! `logistic`: L2-regularized logistic regression (linfa-logistic, L-BFGS), for binary targets.
+//! `logistic`: L2-regularized logistic regression, for binary targets: Newton's method
+//! ([`super::newton`]) up to 1024 inputs, linfa-logistic's L-BFGS beyond (or when the Hessian is
+//! singular: no ridge and collinear inputs).
 //!
 //! | name | default | range | purpose |
 //! |---|---|---|---|
 //! | alpha | 1.0 | ≥ 0 | L2 penalty on the coefficients (scikit-learn's 1 / C) |
-//! | max_iterations | 500 | 1 – 100000 | L-BFGS iterations |
-//! | tolerance | 1e-4 | > 0 | gradient norm at which L-BFGS stops |
+//! | max_iterations | 500 | 1 – 100000 | Newton (or L-BFGS) iterations |
+//! | tolerance | 1e-4 | > 0 | Newton stops when the gradient norm is below tolerance × 1e-3 (L-BFGS below tolerance) |
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
@@ -58,6 +60,13 @@ impl Algorithm for Logistic {
     }
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _ctx: &FitContext<'_>) -> Result<FittedModel> {
+        if x.ncols() <= super::newton::MAX_INPUTS {
+            if let Some((intercept, coefficients)) =
+                super::newton::fit(x, y, self.alpha, self.max_iterations, self.tolerance)
+            {
+                return finite(LinearModel { intercept, coefficients, link: Link::Logit });
+            }
+        }
         let labels: Array1<bool> = y.mapv(|v| v > 0.5);
         let dataset = Dataset::new(x.clone(), labels);
         let fitted = LogisticRegression::default()
@@ -74,12 +83,16 @@ impl Algorithm for Logistic {
             coefficients: fitted.params().iter().map(|c| sign * c).collect(),
             link: Link::Logit,
         };
-        if !model.intercept.is_finite() || model.coefficients.iter().any(|c| !c.is_finite()) {
-            return Err(AimassError::data("logistic regression did not converge to finite coefficients")
-                .with_hint("Increase alpha or check the features for extreme values."));
-        }
-        Ok(FittedModel::Linear(model))
+        finite(model)
     }
+}
+
+fn finite(model: LinearModel) -> Result<FittedModel> {
+    if !model.intercept.is_finite() || model.coefficients.iter().any(|c| !c.is_finite()) {
+        return Err(AimassError::data("logistic regression did not converge to finite coefficients")
+            .with_hint("Increase alpha or check the features for extreme values."));
+    }
+    Ok(FittedModel::Linear(model))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod linear;
 pub mod linear_model;
 pub mod logistic;
 pub mod mlp;
+pub mod newton;
 pub mod random_forest;
 pub mod scorecard;
 pub mod svm;

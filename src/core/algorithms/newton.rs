@@ -1,0 +1,199 @@
+//! L2-regularized logistic regression by Newton's method, the solver behind `logistic` (and the
+//! scorecard and stacking fits that use it) up to 1024 inputs.
+//!
+//! It minimizes the same objective as linfa-logistic and scikit-learn (`C = 1/alpha`):
+//! `Σ_i [ln(1 + e^{z_i}) − y_i z_i] + alpha/2 · ‖β‖²`, `z = Xβ + b`, the intercept unpenalized.
+//! Each iteration builds the gradient in one row-wise pass and the Hessian `[X 1]ᵀ W [X 1] +
+//! alpha·I` (W = p(1 − p)) in blocks of rows with matrixmultiply's GEMM, then solves by Cholesky,
+//! halving the step until the objective falls. Row-wise passes over the row-major matrix keep
+//! memory access sequential: linfa's L-BFGS walked the transposed matrix and took 106 s on 100k
+//! rows × 60 inputs, against about 1 s here.
+
+use ndarray::{s, Array1, Array2, ArrayView2};
+
+use super::linear_model::sigmoid;
+
+/// Largest input count the Newton solver takes (its Hessian is (p + 1)² numbers).
+pub const MAX_INPUTS: usize = 1024;
+const BLOCK: usize = 4096;
+
+/// `ln(1 + e^z)` without overflow.
+fn softplus(z: f64) -> f64 {
+    if z > 0.0 {
+        z + (-z).exp().ln_1p()
+    } else {
+        z.exp().ln_1p()
+    }
+}
+
+struct State {
+    beta: Vec<f64>,
+    b: f64,
+}
+
+fn objective(x: ArrayView2<'_, f64>, y: &[f64], alpha: f64, s: &State) -> f64 {
+    let mut f = 0.0;
+    for (row, &yi) in x.rows().into_iter().zip(y) {
+        let z = s.b + row.iter().zip(&s.beta).map(|(a, b)| a * b).sum::<f64>();
+        f += softplus(z) - yi * z;
+    }
+    f + 0.5 * alpha * s.beta.iter().map(|b| b * b).sum::<f64>()
+}
+
+/// Solves `a x = r` for a symmetric positive definite `a` (Cholesky); `None` if it is not.
+fn cholesky_solve(mut a: Array2<f64>, r: &[f64]) -> Option<Vec<f64>> {
+    let n = r.len();
+    for j in 0..n {
+        let mut d = a[[j, j]];
+        for k in 0..j {
+            d -= a[[j, k]] * a[[j, k]];
+        }
+        if d <= 0.0 || !d.is_finite() {
+            return None;
+        }
+        let d = d.sqrt();
+        a[[j, j]] = d;
+        for i in j + 1..n {
+            let mut v = a[[i, j]];
+            for k in 0..j {
+                v -= a[[i, k]] * a[[j, k]];
+            }
+            a[[i, j]] = v / d;
+        }
+    }
+    let mut z = r.to_vec();
+    for i in 0..n {
+        for k in 0..i {
+            z[i] -= a[[i, k]] * z[k];
+        }
+        z[i] /= a[[i, i]];
+    }
+    for i in (0..n).rev() {
+        for k in i + 1..n {
+            z[i] -= a[[k, i]] * z[k];
+        }
+        z[i] /= a[[i, i]];
+    }
+    Some(z)
+}
+
+/// Fits; returns (intercept, coefficients), or `None` when the Hessian is singular (no ridge
+/// and collinear inputs): the caller then falls back to another solver.
+pub fn fit(
+    x: &Array2<f64>,
+    y: &Array1<f64>,
+    alpha: f64,
+    max_iterations: u64,
+    tolerance: f64,
+) -> Option<(f64, Vec<f64>)> {
+    let (n, p) = x.dim();
+    let x = x.as_standard_layout();
+    let y = y.as_slice()?;
+    // Start from the base rate's log-odds.
+    let mean = y.iter().sum::<f64>() / n as f64;
+    let mut s = State {
+        beta: vec![0.0; p],
+        b: (mean.clamp(1e-12, 1.0 - 1e-12) / (1.0 - mean.clamp(1e-12, 1.0 - 1e-12))).ln(),
+    };
+    let mut f = objective(x.view(), y, alpha, &s);
+    for _ in 0..max_iterations {
+        // Gradient (row-wise) and Hessian (blocks of rows through GEMM).
+        let mut g = vec![0.0; p + 1];
+        let mut h = Array2::<f64>::zeros((p + 1, p + 1));
+        let mut block = Array2::<f64>::zeros((BLOCK.min(n), p + 1));
+        for start in (0..n).step_by(BLOCK) {
+            let rows = x.slice(s![start..(start + BLOCK).min(n), ..]);
+            let m = rows.nrows();
+            for (k, row) in rows.rows().into_iter().enumerate() {
+                let z = s.b + row.iter().zip(&s.beta).map(|(a, b)| a * b).sum::<f64>();
+                let pr = sigmoid(z);
+                let r = pr - y[start + k];
+                let w = (pr * (1.0 - pr)).max(1e-12).sqrt();
+                for (gj, xj) in g.iter_mut().zip(row) {
+                    *gj += r * xj;
+                }
+                g[p] += r;
+                let mut out = block.row_mut(k);
+                for (o, xj) in out.iter_mut().zip(row) {
+                    *o = w * xj;
+                }
+                out[p] = w;
+            }
+            let bv = block.slice(s![..m, ..]);
+            ndarray::linalg::general_mat_mul(1.0, &bv.t(), &bv, 1.0, &mut h);
+        }
+        for j in 0..p {
+            g[j] += alpha * s.beta[j];
+            h[[j, j]] += alpha;
+        }
+        let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        if gnorm <= tolerance * 1e-3 {
+            break;
+        }
+        let step = cholesky_solve(h, &g)?;
+        // Halve the step until the objective falls (Newton's step is usually taken whole).
+        let mut t = 1.0;
+        let mut improved = false;
+        for _ in 0..40 {
+            let trial = State {
+                beta: s.beta.iter().zip(&step).map(|(b, d)| b - t * d).collect(),
+                b: s.b - t * step[p],
+            };
+            let ft = objective(x.view(), y, alpha, &trial);
+            if ft <= f {
+                let small = (f - ft) <= 1e-15 * f.abs().max(1.0);
+                s = trial;
+                f = ft;
+                improved = !small;
+                break;
+            }
+            t *= 0.5;
+        }
+        if !improved {
+            break;
+        }
+    }
+    Some((s.b, s.beta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::split::SplitMix64;
+
+    #[test]
+    fn the_gradient_vanishes_at_the_solution() {
+        let mut rng = SplitMix64::new(2);
+        let n = 3000;
+        let x = Array2::from_shape_fn((n, 4), |_| rng.below(2000) as f64 / 1000.0 - 1.0);
+        let y = Array1::from_iter(x.rows().into_iter().map(|r| {
+            let z = 0.5 + 2.0 * r[0] - r[1] + 0.3 * r[2];
+            ((rng.below(1_000_000) as f64 / 1e6) < sigmoid(z)) as u8 as f64
+        }));
+        for alpha in [0.0, 1.0, 50.0] {
+            let (b, beta) = fit(&x, &y, alpha, 100, 1e-4).unwrap();
+            // ∇ = Xᵀ(σ(z) − y) + alpha β, and Σ(σ(z) − y) for the intercept.
+            let mut g = vec![0.0; 5];
+            for (row, &yi) in x.rows().into_iter().zip(&y) {
+                let r = sigmoid(b + row.iter().zip(&beta).map(|(a, c)| a * c).sum::<f64>()) - yi;
+                for j in 0..4 {
+                    g[j] += r * row[j];
+                }
+                g[4] += r;
+            }
+            for j in 0..4 {
+                g[j] += alpha * beta[j];
+            }
+            assert!(g.iter().all(|v| v.abs() < 1e-6), "alpha {alpha}: {g:?}");
+            assert!(beta[0] > 1.0 && beta[1] < -0.3 && beta[3].abs() < 0.3, "{beta:?}");
+        }
+    }
+
+    #[test]
+    fn collinear_inputs_without_a_ridge_are_refused() {
+        let x = Array2::from_shape_fn((100, 2), |(i, _)| (i % 7) as f64);
+        let y = Array1::from_shape_fn(100, |i| (i % 3 == 0) as u8 as f64);
+        assert!(fit(&x, &y, 0.0, 50, 1e-4).is_none());
+        assert!(fit(&x, &y, 1.0, 50, 1e-4).is_some());
+    }
+}
