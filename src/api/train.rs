@@ -331,6 +331,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         features: Value::Array(features_json),
         metrics: metrics.clone(),
         training_args,
+        reference: outcome.reference.clone(),
         snapshot: models::NewSnapshot {
             relation: relation.sql_name.clone(),
             columns: json!(wanted.iter().map(|(n, _)| n).collect::<Vec<_>>()),

@@ -18,6 +18,8 @@ pub struct NewModel<'a> {
     pub features: Value,
     pub metrics: Value,
     pub training_args: Value,
+    /// Training distributions of the raw features and the score (drift monitoring).
+    pub reference: Value,
     pub snapshot: NewSnapshot,
 }
 
@@ -58,8 +60,8 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
     let recipe = json(&m.model.recipe)?;
     Spi::get_one_with_args::<i64>(
         "INSERT INTO aimass.models (project_id, algorithm, task, hyperparams, preprocessing, features, target,
-                                    metrics, snapshot_id, training_args, artifact, artifact_format)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                                    metrics, snapshot_id, training_args, artifact, artifact_format, reference)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         &[
             m.project_id.into(),
             m.model.algorithm.as_str().into(),
@@ -73,6 +75,7 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
             JsonB(m.training_args).into(),
             bytes.into(),
             (artifact::FORMAT_VERSION as i32).into(),
+            JsonB(m.reference).into(),
         ],
     )
     .or_raise()

@@ -36,6 +36,7 @@ CREATE TABLE aimass.models (
     metrics          jsonb NOT NULL,
     snapshot_id      bigint NOT NULL REFERENCES aimass.snapshots (id),
     training_args    jsonb NOT NULL,
+    reference        jsonb NOT NULL DEFAULT '{}',
     artifact         bytea NOT NULL,
     artifact_format  integer NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
@@ -43,6 +44,7 @@ CREATE TABLE aimass.models (
 );
 CREATE INDEX models_project_idx ON aimass.models (project_id, id);
 COMMENT ON TABLE aimass.models IS 'Trained models: the artifact (a versioned binary) with its recipe, features, hyperparameters and metrics.';
+COMMENT ON COLUMN aimass.models.reference IS 'Training distributions for drift monitoring: {"features": {name: histogram}, "score": histogram}.';
 
 CREATE TABLE aimass.deployments (
     id           bigserial PRIMARY KEY,

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::core::algorithms;
 use crate::core::data::{Column, RawValue};
+use crate::core::drift;
 use crate::core::error::{AimassError, Result};
 use crate::core::metrics;
 use crate::core::model::Model;
@@ -55,6 +56,8 @@ pub struct TrainOutcome {
     pub test_rows: usize,
     /// Rows left out because their target is NULL.
     pub null_target_rows: usize,
+    /// Training distributions of the raw features and of the score (see [`crate::core::drift`]).
+    pub reference: Value,
 }
 
 pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
@@ -208,8 +211,10 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let fitted = algorithm.fit(&x, &y, &ctx)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
+    // The training rows' scores serve the metrics and the drift reference.
+    let train_scores = score_rows(&model, &req.features, &train_idx)?;
     let mut metrics = json!({
-        "train": score_metrics(&model, &req.features, &labels, &train_idx, 0.5)?,
+        "train": metrics_json(model.task(), &train_scores, y.as_slice().unwrap_or_default(), 0.5)?,
         "test": score_metrics(&model, &req.features, &labels, &test_idx, 0.5)?,
     });
     if let algorithms::FittedModel::KMeans(k) = &model.fitted {
@@ -224,7 +229,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         // Early stopping decides how many trees a model keeps.
         metrics["trees"] = json!(t.trees.len());
     }
+    let reference = reference(&train_refs, &train_scores);
     Ok(TrainOutcome {
+        reference,
         hyperparams: algorithm.hyperparams(),
         model,
         metrics,
@@ -325,6 +332,15 @@ fn sample_weights(
         )));
     }
     Ok(w)
+}
+
+/// The drift reference: each raw feature's histogram on the training rows, and the score's.
+fn reference(train: &[&Column], scores: &[f64]) -> Value {
+    let mut f = serde_json::Map::new();
+    for c in train {
+        f.insert(c.name.clone(), json!(drift::Reference::of_column(c)));
+    }
+    json!({"features": f, "score": drift::Reference::numeric(scores)})
 }
 
 /// Sum of squared distances of the rows to their nearest cluster centres.
