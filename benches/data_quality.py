@@ -8,27 +8,14 @@ imputation, 3-IQR clipping, duplicates by id) and writes the result back with CO
 step. Needs pandas and psycopg (pip install pandas "psycopg[binary]").
 """
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import psycopg
 
+from common import fetch, timed
+
 QUANTILES = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
-
-
-def timed(label, f):
-    t = time.perf_counter()
-    out = f()
-    print(f"{label}: {time.perf_counter() - t:.3f} s", flush=True)
-    return out
-
-
-def fetch(conn):
-    with conn.cursor() as cur:
-        cur.execute("SELECT * FROM bench_credit")
-        cols = [d.name for d in cur.description]
-        return pd.DataFrame(cur.fetchall(), columns=cols)
 
 
 def profile(df):

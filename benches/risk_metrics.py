@@ -8,26 +8,13 @@ its IV loops over categories with a mask each — so it is left out of the routi
 Needs pandas, psycopg, scikit-learn and toad (pip install pandas "psycopg[binary]" scikit-learn toad).
 """
 import sys
-import time
 
 import numpy as np
-import pandas as pd
 import psycopg
 import toad
 from sklearn.metrics import roc_auc_score
 
-
-def timed(label, f):
-    t = time.perf_counter()
-    out = f()
-    print(f"{label}: {time.perf_counter() - t:.3f} s", flush=True)
-    return out
-
-
-def fetch(conn, sql):
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+from common import fetch, timed
 
 
 def main():

@@ -9,26 +9,14 @@ Needs pandas, psycopg, scikit-learn and lightgbm (pip install pandas "psycopg[bi
 """
 import resource
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import psycopg
 
+from common import fetch, timed
+
 EXCLUDE = {"id", "applied_at", "merchant", "bad"}
-
-
-def timed(label, f):
-    t = time.perf_counter()
-    out = f()
-    print(f"{label}: {time.perf_counter() - t:.3f} s", flush=True)
-    return out
-
-
-def fetch(conn, sql):
-    with conn.cursor() as cur:
-        cur.execute(sql)
-        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
 
 
 def main():
