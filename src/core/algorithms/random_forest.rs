@@ -267,16 +267,17 @@ where
     let finished = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut slots: Vec<Option<Tree>> = vec![None; count];
-    let work = |out: &mut Vec<(usize, Tree)>| loop {
+    // Claims the next tree and grows it; `None` once all are claimed or the fit was stopped.
+    let step = || -> Option<(usize, Tree)> {
         if stop.load(Ordering::Relaxed) {
-            return;
+            return None;
         }
         let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= count {
-            return;
-        }
-        out.push((i, grow(i)));
-        finished.fetch_add(1, Ordering::Release);
+        (i < count).then(|| {
+            let t = grow(i);
+            finished.fetch_add(1, Ordering::Release);
+            (i, t)
+        })
     };
     /// Stops the workers when the calling thread leaves the scope, also by unwinding.
     struct StopOnDrop<'a>(&'a AtomicBool);
@@ -287,37 +288,23 @@ where
     }
     let results: Result<Vec<Vec<(usize, Tree)>>> = std::thread::scope(|scope| {
         let _stop = StopOnDrop(&stop);
-        let handles: Vec<_> = (1..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    work(&mut out);
-                    out
-                })
-            })
-            .collect();
-        // The calling thread grows trees too, reporting between them.
+        let step = &step;
+        let handles: Vec<_> =
+            (1..threads).map(|_| scope.spawn(move || std::iter::from_fn(step).collect::<Vec<_>>())).collect();
+        // The calling thread grows trees too, reporting between them (an error stops the
+        // workers through `_stop`).
         let mut mine = Vec::new();
-        let mut reported = 0;
-        loop {
-            if stop.load(Ordering::Relaxed) {
-                break;
-            }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= count {
-                break;
-            }
-            mine.push((i, grow(i)));
-            finished.fetch_add(1, Ordering::Release);
+        while let Some(t) = step() {
+            mine.push(t);
             let done = finished.load(Ordering::Acquire);
-            if done > reported {
-                reported = done;
-                let p = Progress { stage, round: done, total: count, metric: "", score: None, best: None };
-                if let Err(e) = (ctx.on_round)(&p) {
-                    stop.store(true, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
+            (ctx.on_round)(&Progress {
+                stage,
+                round: done,
+                total: count,
+                metric: "",
+                score: None,
+                best: None,
+            })?;
         }
         let mut all = vec![mine];
         for h in handles {
