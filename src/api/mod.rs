@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod monitor;
 pub mod predict;
 pub mod profile;
 pub mod select_features;

@@ -5,6 +5,7 @@ pub mod binnings;
 pub mod cleaning;
 pub mod deployments;
 pub mod models;
+pub mod monitors;
 pub mod projects;
 pub mod relation;
 pub mod schema;

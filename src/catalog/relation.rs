@@ -92,16 +92,22 @@ impl Relation {
     /// Reads the named columns, each as `kind`, in one pass over the relation. NaN and infinite
     /// numbers are an error.
     pub fn read(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
-        self.read_columns(wanted, false)
+        self.read_columns(wanted, "", false)
+    }
+
+    /// As [`Relation::read`], with `tail` (SQL after the relation's name, such as a WHERE
+    /// clause) choosing the rows.
+    pub fn read_where(&self, wanted: &[(String, ReadAs)], tail: &str) -> Result<Vec<Column>> {
+        self.read_columns(wanted, tail, false)
     }
 
     /// As [`Relation::read`], but NaN and infinite numbers are stored as missing and counted in
     /// [`Column::non_finite`].
     pub fn read_lenient(&self, wanted: &[(String, ReadAs)]) -> Result<Vec<Column>> {
-        self.read_columns(wanted, true)
+        self.read_columns(wanted, "", true)
     }
 
-    fn read_columns(&self, wanted: &[(String, ReadAs)], lenient: bool) -> Result<Vec<Column>> {
+    fn read_columns(&self, wanted: &[(String, ReadAs)], tail: &str, lenient: bool) -> Result<Vec<Column>> {
         let mut exprs = Vec::with_capacity(wanted.len());
         for (name, how) in wanted {
             let q = quote_identifier(name);
@@ -117,23 +123,23 @@ impl Relation {
             };
             exprs.push((name.clone(), expr, kind));
         }
-        self.read_exprs(&exprs, "", lenient)
+        self.read_exprs(&exprs, tail, lenient)
     }
 
-    /// Reads SQL expressions over the relation (aliased `s` after `alias`, when given) into
+    /// Reads SQL expressions over the relation (followed by `tail`: an alias, a WHERE clause) into
     /// columns `(name, expression, kind)`, in one pass: float8 expressions for numeric and
     /// boolean kinds, text for categorical ones.
     pub fn read_exprs(
         &self,
         exprs: &[(String, String, ColumnKind)],
-        alias: &str,
+        tail: &str,
         lenient: bool,
     ) -> Result<Vec<Column>> {
         let builder = if lenient { ColumnBuilder::lenient } else { ColumnBuilder::new };
         let mut builders: Vec<ColumnBuilder> =
             exprs.iter().map(|(name, _, kind)| builder(name.clone(), *kind)).collect();
         let select: Vec<&str> = exprs.iter().map(|(_, e, _)| e.as_str()).collect();
-        let query = format!("SELECT {} FROM {} {alias}", select.join(", "), self.sql_name);
+        let query = format!("SELECT {} FROM {} {tail}", select.join(", "), self.sql_name);
         Spi::connect(|client| -> Result<()> {
             let name = client.open_cursor(query.as_str(), &[]).detach_into_name();
             let cname = std::ffi::CString::new(name).map_err(|_| AimassError::internal("cursor name"))?;

@@ -81,6 +81,119 @@ CREATE TABLE aimass.binnings (
 );
 COMMENT ON TABLE aimass.binnings IS 'Supervised binnings from aimass.bin: per column its bins, counts, WOE and IV.';
 
+CREATE TABLE aimass.monitors (
+    project_id     bigint PRIMARY KEY REFERENCES aimass.projects (id),
+    relation       text NOT NULL,
+    options        jsonb NOT NULL,
+    every          interval NOT NULL CHECK (every > '0'),
+    enabled        boolean NOT NULL DEFAULT true,
+    next_check_at  timestamptz NOT NULL DEFAULT now(),
+    last_check_at  timestamptz,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    created_by     name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE aimass.monitors IS 'What aimass.monitor watches: per project the live relation, the options, and when the next check is due.';
+
+CREATE SEQUENCE aimass.drift_checks_seq;
+CREATE TABLE aimass.drift_reports (
+    id            bigserial PRIMARY KEY,
+    check_id      bigint NOT NULL,
+    project_id    bigint NOT NULL REFERENCES aimass.projects (id),
+    model_id      bigint REFERENCES aimass.models (id),
+    relation      text,
+    window_start  timestamptz,
+    window_end    timestamptz,
+    live_rows     bigint,
+    kind          text NOT NULL CHECK (kind IN ('feature', 'score', 'performance', 'check')),
+    feature       text,
+    statistic     text,
+    value         float8,
+    expected      float8,
+    threshold     float8,
+    status        text NOT NULL CHECK (status IN ('ok', 'warn', 'alert', 'skipped', 'error')),
+    message       text,
+    checked_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX drift_reports_project_idx ON aimass.drift_reports (project_id, check_id);
+COMMENT ON TABLE aimass.drift_reports IS 'Every finding of every check: per feature and for the score PSI, Jensen-Shannon and KS; performance once labels arrive; failed checks as status error.';
+
+CREATE TABLE aimass.alerts (
+    id            bigserial PRIMARY KEY,
+    project_id    bigint NOT NULL REFERENCES aimass.projects (id),
+    model_id      bigint NOT NULL REFERENCES aimass.models (id),
+    check_id      bigint NOT NULL,
+    kind          text NOT NULL,
+    feature       text NOT NULL,
+    statistic     text NOT NULL,
+    value         float8 NOT NULL,
+    threshold     float8,
+    status        text NOT NULL CHECK (status IN ('warn', 'alert')),
+    raised_at     timestamptz NOT NULL DEFAULT clock_timestamp(),
+    last_seen_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    resolved_at   timestamptz
+);
+CREATE INDEX alerts_open_idx ON aimass.alerts (project_id, feature, statistic) WHERE resolved_at IS NULL;
+COMMENT ON TABLE aimass.alerts IS 'Warnings and alerts of monitoring: open until a check finds the statistic back under its threshold.';
+
+-- One scheduled check of a project's monitor, run by the background worker: reschedules it, runs
+-- aimass.check_drift and turns any failure (a dropped table, a bad configuration) into an error
+-- row instead of an error. Returns the worst status.
+CREATE FUNCTION aimass.run_monitor(project_id bigint) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m record;
+    result text;
+BEGIN
+    SELECT mo.relation, mo.every, p.name INTO m
+      FROM aimass.monitors mo JOIN aimass.projects p ON p.id = mo.project_id
+     WHERE mo.project_id = run_monitor.project_id AND mo.enabled
+       FOR UPDATE OF mo SKIP LOCKED;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    UPDATE aimass.monitors mo SET last_check_at = now(), next_check_at = now() + m.every
+     WHERE mo.project_id = run_monitor.project_id;
+    BEGIN
+        SELECT CASE max(CASE c.status WHEN 'alert' THEN 3 WHEN 'warn' THEN 2 WHEN 'ok' THEN 1 ELSE 0 END)
+                 WHEN 3 THEN 'alert' WHEN 2 THEN 'warn' WHEN 1 THEN 'ok' ELSE 'skipped' END
+          INTO result FROM aimass.check_drift(m.name) c;
+    EXCEPTION WHEN OTHERS THEN
+        INSERT INTO aimass.drift_reports (check_id, project_id, relation, kind, status, message)
+        VALUES (nextval('aimass.drift_checks_seq'), run_monitor.project_id, m.relation, 'check', 'error', SQLERRM);
+        RAISE WARNING 'aimass: monitoring check of project "%" failed: %', m.name, SQLERRM;
+        result := 'error';
+    END;
+    RETURN result;
+END
+$$;
+COMMENT ON FUNCTION aimass.run_monitor(bigint) IS 'Runs one scheduled check of a monitor (used by the background worker); failures become error rows.';
+
+-- Per monitored project: the last check, its worst status, and the open alerts.
+CREATE VIEW aimass.monitoring_status AS
+SELECT p.name AS project,
+       mo.relation,
+       mo.enabled,
+       mo.every,
+       last.checked_at AS last_check,
+       last.worst_status,
+       (SELECT count(*) FROM aimass.alerts a WHERE a.project_id = p.id AND a.resolved_at IS NULL
+                                                AND a.status = 'alert') AS open_alerts,
+       (SELECT count(*) FROM aimass.alerts a WHERE a.project_id = p.id AND a.resolved_at IS NULL
+                                                AND a.status = 'warn') AS open_warnings,
+       mo.next_check_at
+FROM aimass.projects p
+LEFT JOIN aimass.monitors mo ON mo.project_id = p.id
+LEFT JOIN LATERAL (
+    SELECT max(r.checked_at) AS checked_at,
+           (array_agg(r.status ORDER BY CASE r.status WHEN 'error' THEN 4 WHEN 'alert' THEN 3
+                                                       WHEN 'warn' THEN 2 WHEN 'ok' THEN 1 ELSE 0 END DESC))[1]
+             AS worst_status
+      FROM aimass.drift_reports r
+     WHERE r.project_id = p.id
+       AND r.check_id = (SELECT max(check_id) FROM aimass.drift_reports WHERE project_id = p.id)
+) last ON true
+WHERE mo.project_id IS NOT NULL OR last.checked_at IS NOT NULL;
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,
@@ -114,6 +227,12 @@ SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.cleaning_recipes_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.binnings', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.binnings_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.monitors', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.drift_checks_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.drift_reports', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.drift_reports_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.alerts', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.alerts_id_seq', '');
 "#,
     name = "catalog",
     bootstrap

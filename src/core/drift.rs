@@ -32,7 +32,7 @@ impl Reference {
         present.sort_unstable_by(f64::total_cmp);
         let edges = binning::decile_edges(&present);
         let mut r = Reference::Numeric { edges, counts: Vec::new() };
-        let counts = r.count_numbers(values);
+        let counts = r.count_values(values);
         if let Reference::Numeric { counts: c, .. } = &mut r {
             *c = counts;
         }
@@ -67,7 +67,8 @@ impl Reference {
         }
     }
 
-    fn count_numbers(&self, values: &[f64]) -> Vec<f64> {
+    /// Numeric values (NaN = NULL) counted in the reference's bins.
+    pub fn count_values(&self, values: &[f64]) -> Vec<f64> {
         match self {
             Reference::Numeric { edges, .. } => {
                 let mut c = vec![0.0; binning::bin_count(edges)];
@@ -84,7 +85,7 @@ impl Reference {
     /// categorical one text; anything else counts as NULL).
     pub fn count(&self, column: &Column) -> Vec<f64> {
         match (self, &column.data) {
-            (Reference::Numeric { .. }, ColumnData::Numeric(values)) => self.count_numbers(values),
+            (Reference::Numeric { .. }, ColumnData::Numeric(values)) => self.count_values(values),
             (Reference::Categorical { categories, .. }, ColumnData::Categorical { codes, dictionary }) => {
                 let index: std::collections::HashMap<&str, usize> =
                     categories.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();

@@ -16,6 +16,7 @@ pub mod hash;
 pub mod json_options;
 pub mod metrics;
 pub mod model;
+pub mod monitoring;
 pub mod preprocess;
 pub mod profile;
 pub mod search;

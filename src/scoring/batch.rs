@@ -12,6 +12,16 @@ pub fn read(
     relation: &Relation,
     extra: &[(String, ReadAs)],
 ) -> Result<(Vec<Column>, Vec<Column>)> {
+    read_where(model, relation, extra, "")
+}
+
+/// As [`read`], over the rows `tail` (SQL after the relation's name, a WHERE clause) chooses.
+pub fn read_where(
+    model: &Model,
+    relation: &Relation,
+    extra: &[(String, ReadAs)],
+    tail: &str,
+) -> Result<(Vec<Column>, Vec<Column>)> {
     let mut wanted = Vec::with_capacity(model.features().len() + extra.len());
     for step in model.features() {
         let col = relation.column(step.name())?;
@@ -31,7 +41,7 @@ pub fn read(
         wanted.push((step.name().to_owned(), how));
     }
     wanted.extend(extra.iter().cloned());
-    let mut features = relation.read(&wanted)?;
+    let mut features = relation.read_where(&wanted, tail)?;
     let extras = features.split_off(model.features().len());
     Ok((features, extras))
 }

@@ -1,0 +1,265 @@
+//! Monitoring: `aimass.monitor`, `aimass.unmonitor` and `aimass.check_drift`, the check the
+//! background worker (src/worker) runs on schedule and pg_cron or a person can run by hand.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+use pgrx::{JsonB, PgRelation};
+
+use crate::catalog::monitors::{self, CheckContext, Window};
+use crate::catalog::relation::{ReadAs, Relation};
+use crate::catalog::{deployments, projects};
+use crate::core::data::Column;
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::monitoring::{self, Finding, Kind, ModelReference, MonitorOptions};
+use crate::core::task::Task;
+use crate::core::train::score_rows;
+use crate::error::OrRaise;
+use crate::scoring::batch;
+use crate::scoring::cache::{self, LoadedModel};
+
+/// Watches `relation_name` (live rows) for drift from the project's deployed model's training
+/// data, and for its performance once labels arrive. Returns the monitor with every default.
+#[pg_extern(volatile, parallel_unsafe, name = "monitor")]
+fn monitor(project_name: &str, relation_name: PgRelation, options: default!(JsonB, "'{}'")) -> JsonB {
+    let project = projects::get(project_name).or_raise();
+    let o = MonitorOptions::parse(&options.0).or_raise();
+    monitors::check_intervals(&o).or_raise();
+    let relation = Relation::describe(relation_name.oid());
+    if let Some(ts) = &o.timestamp_column {
+        if relation.column(ts).or_raise().read_as != ReadAs::Time {
+            crate::error::raise(AimassError::new(
+                ErrorKind::DatatypeMismatch,
+                format!("timestamp_column \"{ts}\" must be a date or timestamp column"),
+            ));
+        }
+    }
+    if let Some(label) = &o.label_column {
+        relation.column(label).or_raise();
+        if project.task != Task::Binary {
+            crate::error::raise(AimassError::invalid_parameter(format!(
+                "performance monitoring (label_column) needs a binary project; \"{}\" is {}",
+                project.name,
+                project.task.as_str()
+            )));
+        }
+    }
+    // The deployed model, when there is one, must find its features in the relation.
+    if let Some(d) = deployments::current_by_project_name(&project.name) {
+        let m = cache::by_id(d.model_id).or_raise();
+        for step in m.model.features() {
+            relation.column(step.name()).or_raise();
+        }
+    }
+    // Stored schema-qualified: the worker and run_monitor resolve it under another search_path.
+    let qualified = Spi::get_one_with_args::<String>(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+        &[relation.oid.into()],
+    )
+    .or_raise()
+    .unwrap_or_else(|| relation.sql_name.clone());
+    monitors::upsert(project.id, &qualified, &o).or_raise();
+    JsonB(monitors::describe(&project.name, &qualified, &o))
+}
+
+/// Stops monitoring the project; its reports and alerts stay. Whether a monitor was removed.
+#[pg_extern(volatile, parallel_unsafe, name = "unmonitor")]
+fn unmonitor(project_name: &str) -> bool {
+    let project = projects::get(project_name).or_raise();
+    monitors::delete(project.id)
+}
+
+/// One check now of the project's deployed model on `relation_name` (default: the monitored
+/// relation), over the rows since `since` (default: the monitor's window, when it has a
+/// timestamp column; otherwise every row). Writes `aimass.drift_reports`, raises and resolves
+/// `aimass.alerts` (with `NOTIFY aimass_alerts`), and returns the findings.
+#[allow(clippy::type_complexity)] // the SQL result row, spelled out for pgrx
+#[pg_extern(volatile, parallel_unsafe, name = "check_drift")]
+fn check_drift(
+    project_name: &str,
+    relation_name: default!(Option<PgRelation>, "NULL"),
+    since: default!(Option<pgrx::datum::TimestampWithTimeZone>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(kind, String),
+        name!(feature, Option<String>),
+        name!(statistic, String),
+        name!(value, Option<f64>),
+        name!(expected, Option<f64>),
+        name!(threshold, Option<f64>),
+        name!(status, String),
+    ),
+> {
+    let rows = run(project_name, relation_name.map(|r| r.oid()), since).or_raise();
+    TableIterator::new(rows.into_iter().map(|f| {
+        (
+            f.kind.as_str().to_owned(),
+            f.feature,
+            f.statistic.to_owned(),
+            (!f.value.is_nan()).then_some(f.value),
+            f.expected,
+            f.threshold,
+            f.status.to_owned(),
+        )
+    }))
+}
+
+fn run(
+    project_name: &str,
+    relation_oid: Option<pg_sys::Oid>,
+    since: Option<pgrx::datum::TimestampWithTimeZone>,
+) -> Result<Vec<Finding>> {
+    let project = projects::get(project_name)?;
+    let monitor = monitors::find(project.id)?;
+    let oid = match (relation_oid, &monitor) {
+        (Some(oid), _) => oid,
+        (None, Some(m)) => Spi::get_one_with_args::<pg_sys::Oid>(
+            "SELECT to_regclass($1)::oid",
+            &[m.relation.as_str().into()],
+        )
+        .or_raise()
+        .ok_or_else(|| {
+            AimassError::new(
+                ErrorKind::UndefinedObject,
+                format!("relation {} monitored for project \"{}\" does not exist", m.relation, project.name),
+            )
+            .with_hint(format!(
+                "Point the monitor at another relation with aimass.monitor('{}', ...) or stop it with aimass.unmonitor('{}').",
+                project.name, project.name
+            ))
+        })?,
+        (None, None) => {
+            return Err(AimassError::new(
+                ErrorKind::NotInPrerequisiteState,
+                format!("project \"{}\" is not monitored", project.name),
+            )
+            .with_hint("Name the relation to check, or configure one with aimass.monitor(project, relation)."))
+        }
+    };
+    let options = match monitor {
+        Some(m) => m.options,
+        None => MonitorOptions::parse(&serde_json::Value::Null)?,
+    };
+    let d = deployments::current_by_project_name(&project.name)
+        .ok_or_else(|| deployments::no_deployment(&project.name))?;
+    let m = cache::by_id(d.model_id)?;
+    let reference = ModelReference::from_json(&monitors::reference(d.model_id)?)?;
+    let relation = Relation::describe(oid);
+    let ctx = CheckContext {
+        check_id: monitors::new_check_id(),
+        project_id: project.id,
+        project: &project.name,
+        model_id: m.id,
+        relation: &relation.sql_name,
+    };
+
+    let mut out: Vec<(Finding, Window)> = Vec::new();
+    // Drift over the window (every row without a timestamp column).
+    let ts = options.timestamp_column.as_deref();
+    let window = match ts {
+        Some(_) => Some(bounds(&options.window, "0", since)),
+        None if since.is_some() => {
+            return Err(AimassError::invalid_parameter(
+                "since needs a monitor with a timestamp_column to choose rows by",
+            ))
+        }
+        None => None,
+    };
+    let (features, _, w) = read_window(&m, &relation, ts, window, None, &options)?;
+    if w.rows < options.min_rows {
+        out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
+    } else {
+        let refs: Vec<&Column> = features.iter().collect();
+        let all: Vec<usize> = (0..w.rows as usize).collect();
+        let scores = score_rows(&m.model, &refs, &all)?;
+        for f in monitoring::drift(&reference, &refs, &scores, &options.thresholds)? {
+            out.push((f, w.clone()));
+        }
+    }
+    // Performance over the rows whose labels have arrived.
+    if let Some(label) = &options.label_column {
+        if m.model.task() != Task::Binary {
+            return Err(AimassError::invalid_parameter("performance monitoring needs a binary model"));
+        }
+        // The label delay shifts the window back: labels of recent rows are not known yet.
+        let label_window = ts.map(|_| bounds(&options.window, &options.label_delay, None));
+        let (features, label_col, w) = read_window(&m, &relation, ts, label_window, Some(label), &options)?;
+        let label_col = label_col.ok_or_else(|| AimassError::internal("label not read"))?;
+        let labels = m.model.target.labels(&label_col)?;
+        let known: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
+        let w = Window { rows: known.len() as i64, ..w };
+        if (known.len() as i64) < options.min_rows {
+            out.push((monitoring::skipped(Kind::Performance, known.len(), options.min_rows), w));
+        } else {
+            let refs: Vec<&Column> = features.iter().collect();
+            let scores = score_rows(&m.model, &refs, &known)?;
+            let y: Vec<f64> = known.iter().map(|&i| labels[i]).collect();
+            let expected = |name| monitors::training_metric(m.id, name);
+            for f in
+                monitoring::performance(&scores, &y, expected("auc"), expected("ks"), &options.performance)
+            {
+                out.push((f, w.clone()));
+            }
+        }
+    }
+    for (f, w) in &out {
+        monitors::record(&ctx, f, w);
+        monitors::update_alerts(&ctx, f);
+    }
+    Ok(out.into_iter().map(|(f, _)| f).collect())
+}
+
+/// The window `[now − delay − window, now − delay)` as timestamptz text; `since` replaces its
+/// start.
+fn bounds(window: &str, delay: &str, since: Option<pgrx::datum::TimestampWithTimeZone>) -> (String, String) {
+    Spi::connect(|client| {
+        let t = client.select(
+            "SELECT coalesce($3, now() - $2::interval - $1::interval)::text, (now() - $2::interval)::text",
+            Some(1),
+            &[window.into(), delay.into(), since.into()],
+        )?;
+        let (s, e) = t.first().get_two::<String, String>()?;
+        Ok::<_, pgrx::spi::Error>((s.unwrap_or_default(), e.unwrap_or_default()))
+    })
+    .or_raise()
+}
+
+/// Reads the model's features (and the label, when asked) over the window's rows, sampled down
+/// to about `sample_rows` when there are more.
+fn read_window(
+    m: &LoadedModel,
+    relation: &Relation,
+    ts: Option<&str>,
+    window: Option<(String, String)>,
+    label: Option<&str>,
+    options: &MonitorOptions,
+) -> Result<(Vec<Column>, Option<Column>, Window)> {
+    let mut filter = match (ts, &window) {
+        (Some(ts), Some((start, end))) => {
+            let q = quote_identifier(ts);
+            format!(
+                "WHERE {q} >= {} AND {q} < {}",
+                pgrx::spi::quote_literal(start),
+                pgrx::spi::quote_literal(end)
+            )
+        }
+        _ => "WHERE true".to_owned(),
+    };
+    if options.sample_rows > 0 {
+        let total = Spi::get_one::<i64>(&format!("SELECT count(*) FROM {} {filter}", relation.sql_name))
+            .or_raise()
+            .unwrap_or(0);
+        if total > options.sample_rows {
+            filter += &format!(" AND random() < {}", options.sample_rows as f64 / total as f64);
+        }
+    }
+    let extra: Vec<(String, ReadAs)> = match label {
+        Some(l) => vec![(l.to_owned(), relation.column(l)?.read_as)],
+        None => Vec::new(),
+    };
+    let (features, mut extras) = batch::read_where(&m.model, relation, &extra, &filter)?;
+    let rows = features.first().map_or(0, Column::len) as i64;
+    let (start, end) = window.map_or((None, None), |(s, e)| (Some(s), Some(e)));
+    Ok((features, extras.pop(), Window { start, end, rows }))
+}
