@@ -1,6 +1,7 @@
 # aimass — the two commands a user needs:
 #   make demo   install what is missing, build, start an embedded PostgreSQL, run sql/demo.sql
-#   make test   install what is missing, run every test (Rust unit tests, #[pg_test]s, pg_regress)
+#   make test   install what is missing, run every test (Rust unit tests, #[pg_test]s, pg_regress,
+#               the background worker's tests)
 SHELL := /bin/bash
 PG_CONFIG := /usr/lib/postgresql/15/bin/pg_config
 PG_BIN := /usr/lib/postgresql/15/bin
@@ -13,7 +14,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring
 
-.PHONY: setup install start stop demo test pg-test regress bench-spine bench-data bench-data-quality bench-risk bench-training fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress worker-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -51,7 +52,11 @@ regress: start
 	  || { cat build/regress/regression.diffs; exit 1; }
 	@echo "regress: $(words $(REGRESS_TESTS)) passed, 0 failed"
 
-test: pg-test regress
+# The monitoring background worker and pg_cron, in a cluster of their own (aimass preloaded).
+worker-test: install
+	bash tests/worker/run.sh
+
+test: pg-test regress worker-test
 
 bench-spine: demo
 	$(PSQL) -d aimass_demo -f benches/spine.sql
@@ -72,6 +77,12 @@ bench-training: bench-data
 	$(PSQL) -d aimass_demo -f benches/training.sql
 	python3 -c 'import pandas, psycopg, sklearn, lightgbm' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn lightgbm
 	python3 benches/training.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+
+# One drift check over 1M live rows against a scan, scoring alone, and psycopg + toad.
+bench-monitoring: bench-data
+	$(PSQL) -d aimass_demo -f benches/monitoring.sql
+	python3 -c 'import pandas, psycopg, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" toad
+	python3 benches/monitoring.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
 
 bench-risk: bench-data
 	$(PSQL) -d aimass_demo -f benches/risk_metrics.sql

@@ -5,10 +5,13 @@
 #   scripts/cluster.sh stop
 # As root the cluster belongs to the `postgres` user. It lives under build/ in the repository, or
 # under /var/tmp when the postgres user cannot reach the repository's folder.
+# AIMASS_CLUSTER names another cluster (a folder beside it, e.g. the worker tests' own), and
+# AIMASS_CLUSTER_CONF holds settings appended to its postgresql.conf when it is created.
 set -euo pipefail
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PORT="${AIMASS_PORT:-55415}"
+NAME="${AIMASS_CLUSTER:-cluster}"
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 
 as_pg() {
@@ -18,9 +21,9 @@ as_pg() {
 cluster_dir() {
   mkdir -p "$REPO/build"
   if [ "$(id -u)" -ne 0 ] || runuser -u postgres -- test -x "$REPO/build" 2>/dev/null; then
-    echo "$REPO/build/cluster"
+    echo "$REPO/build/$NAME"
   else
-    echo "/var/tmp/aimass-$(echo "$REPO" | cksum | cut -d' ' -f1)/cluster"
+    echo "/var/tmp/aimass-$(echo "$REPO" | cksum | cut -d' ' -f1)/$NAME"
   fi
 }
 
@@ -42,6 +45,7 @@ port = $PORT
 listen_addresses = ''
 unix_socket_directories = '$SOCK'
 max_parallel_workers_per_gather = 2
+${AIMASS_CLUSTER_CONF:-}
 CONF
     fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then

@@ -4,11 +4,19 @@
 //!   Threads only compute: they never call PostgreSQL.
 //! - `aimass.progress_interval` (seconds, default 5): long trainings send a NOTICE with the round
 //!   and the best validation score at most this often; 0 reports every round, -1 never.
+//! - `aimass.monitor_enabled` (boolean, default on), `aimass.monitor_naptime` (seconds, default
+//!   60) and `aimass.monitor_database` (default empty: every database): the monitoring background
+//!   worker (src/worker), read at start and on SIGHUP (`pg_reload_conf()`).
+
+use std::ffi::CString;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 pub static MAX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 pub static PROGRESS_INTERVAL: GucSetting<f64> = GucSetting::<f64>::new(5.0);
+pub static MONITOR_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
+pub static MONITOR_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(60);
+pub static MONITOR_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 pub fn register() {
     GucRegistry::define_int_guc(
@@ -31,6 +39,37 @@ pub fn register() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"aimass.monitor_enabled",
+        c"Whether the monitoring background worker runs the due checks.",
+        c"",
+        &MONITOR_ENABLED,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"aimass.monitor_naptime",
+        c"Seconds the monitoring worker sleeps between rounds of due checks.",
+        c"",
+        &MONITOR_NAPTIME,
+        1,
+        86400,
+        GucContext::Sighup,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_string_guc(
+        c"aimass.monitor_database",
+        c"The one database the monitoring worker watches (empty: every database).",
+        c"",
+        &MONITOR_DATABASE,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+}
+
+/// The database the worker is limited to, if any.
+pub fn monitor_database() -> Option<String> {
+    MONITOR_DATABASE.get().map(|c| c.to_string_lossy().into_owned()).filter(|s| !s.is_empty())
 }
 
 /// The threads a training may use now.

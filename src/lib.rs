@@ -1,7 +1,8 @@
 //! aimass: in-database machine learning for credit risk and anti-fraud.
 //!
 //! `core` is the pure engine (no pgrx); `catalog` holds the extension's tables and reads user
-//! relations; `scoring` is the inline scoring cache; `api` is the SQL surface.
+//! relations; `scoring` is the inline scoring cache; `api` is the SQL surface; `worker` the
+//! monitoring background worker.
 
 pub mod core;
 
@@ -11,12 +12,14 @@ pub mod error;
 pub mod gucs;
 pub mod progress;
 pub mod scoring;
+pub mod worker;
 
 ::pgrx::pg_module_magic!(name, version);
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::register();
+    worker::register();
 }
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -27,7 +30,8 @@ mod tests;
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
+    /// The monitoring worker runs in the test server too (see tests::the_monitoring_worker_runs).
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        vec!["shared_preload_libraries = 'aimass'", "aimass.monitor_naptime = 1"]
     }
 }

@@ -1,0 +1,204 @@
+//! The monitoring background worker, started when `aimass` is in `shared_preload_libraries`.
+//!
+//! A launcher (a static worker, restarted by the postmaster after a crash) connects to no
+//! database: every `aimass.monitor_naptime` it reads `pg_database` (a shared catalog) and keeps one
+//! dynamic worker per database that accepts connections (or only `aimass.monitor_database`). Each
+//! database worker, every naptime, runs the monitors that are due there, one at a time and each in
+//! its own transaction, through `aimass.run_monitor` (which turns a failing check into an error
+//! row). Nothing is held across a nap. A database without the extension costs one idle process that
+//! looks again each naptime. A worker that dies is started again by the launcher at its next round.
+
+use std::collections::HashMap;
+use std::ffi::CStr;
+use std::time::Duration;
+
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BackgroundWorkerStatus, BgWorkerStartTime,
+    DynamicBackgroundWorker, SignalWakeFlags,
+};
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+
+use crate::gucs;
+
+const LAUNCHER: &str = "aimass monitor launcher";
+const WORKER: &str = "aimass monitor";
+
+/// Registers the launcher; only while shared_preload_libraries are loaded.
+pub fn register() {
+    // SAFETY: a plain read of a postmaster flag during _PG_init.
+    if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
+        return;
+    }
+    BackgroundWorkerBuilder::new(LAUNCHER)
+        .set_type(LAUNCHER)
+        .set_library("aimass")
+        .set_function("aimass_monitor_launcher")
+        .enable_spi_access()
+        .set_start_time(BgWorkerStartTime::RecoveryFinished)
+        .set_restart_time(Some(Duration::from_secs(5)))
+        .load();
+}
+
+fn naptime() -> Duration {
+    Duration::from_secs(gucs::MONITOR_NAPTIME.get().max(1) as u64)
+}
+
+fn reload_config_on_sighup() {
+    if BackgroundWorker::sighup_received() {
+        // SAFETY: called from the worker's main loop, outside any transaction.
+        unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+    }
+}
+
+#[pg_guard]
+#[no_mangle]
+pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    BackgroundWorker::connect_worker_to_spi(None, None);
+    log!("{LAUNCHER} started");
+    let mut workers: HashMap<u32, DynamicBackgroundWorker> = HashMap::new();
+    loop {
+        reload_config_on_sighup();
+        let wanted: Vec<(pg_sys::Oid, String)> = if gucs::MONITOR_ENABLED.get() {
+            databases(gucs::monitor_database().as_deref())
+        } else {
+            Vec::new()
+        };
+        // Workers of databases no longer wanted are stopped; those that died are forgotten (and
+        // started again below).
+        let stale: Vec<u32> = workers
+            .iter()
+            .filter(|(oid, w)| {
+                !wanted.iter().any(|(o, _)| o.to_u32() == **oid)
+                    || !matches!(w.pid(), Ok(_) | Err(BackgroundWorkerStatus::NotYetStarted))
+            })
+            .map(|(oid, _)| *oid)
+            .collect();
+        for oid in stale {
+            if let Some(w) = workers.remove(&oid) {
+                if w.pid().is_ok() {
+                    drop(w.terminate());
+                }
+            }
+        }
+        for (oid, name) in &wanted {
+            if workers.contains_key(&oid.to_u32()) {
+                continue;
+            }
+            // The handle must outlive this round: allocate it in the top memory context.
+            // SAFETY: only the builder runs in that context (and reads this process's pid).
+            let started = unsafe {
+                PgMemoryContexts::TopMemoryContext.switch_to(|_| {
+                    BackgroundWorkerBuilder::new(&format!("{WORKER} {name}"))
+                        .set_type(WORKER)
+                        .set_library("aimass")
+                        .set_function("aimass_monitor_worker")
+                        .set_argument(Some(pg_sys::Datum::from(oid.to_u32())))
+                        .enable_spi_access()
+                        .set_start_time(BgWorkerStartTime::RecoveryFinished)
+                        .set_restart_time(None)
+                        .set_notify_pid(pg_sys::MyProcPid)
+                        .load_dynamic()
+                })
+            };
+            match started {
+                Ok(w) => {
+                    workers.insert(oid.to_u32(), w);
+                }
+                Err(_) => warning!("aimass: cannot start a monitoring worker for database \"{name}\" (max_worker_processes?)"),
+            }
+        }
+        if !BackgroundWorker::wait_latch(Some(naptime())) {
+            break;
+        }
+    }
+    log!("{LAUNCHER} stopped");
+}
+
+/// The databases that accept connections (not templates), or only `only`; read straight from the
+/// shared catalog since the launcher is connected to no database.
+fn databases(only: Option<&str>) -> Vec<(pg_sys::Oid, String)> {
+    let mut out = Vec::new();
+    // SAFETY: a catalog heap scan inside its own transaction, as PostgreSQL's autovacuum launcher
+    // does (get_database_list); the tuples are copied out before the scan ends.
+    unsafe {
+        pg_sys::StartTransactionCommand();
+        pg_sys::GetTransactionSnapshot();
+        let rel = pg_sys::table_open(pg_sys::DatabaseRelationId, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let scan = pg_sys::table_beginscan_catalog(rel, 0, std::ptr::null_mut());
+        loop {
+            let tuple = pg_sys::heap_getnext(scan, pg_sys::ScanDirection::ForwardScanDirection);
+            if tuple.is_null() {
+                break;
+            }
+            let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_database>(tuple);
+            if !(*form).datallowconn || (*form).datistemplate {
+                continue;
+            }
+            let name = CStr::from_ptr((*form).datname.data.as_ptr()).to_string_lossy().into_owned();
+            if only.is_none_or(|o| o == name) {
+                out.push(((*form).oid, name));
+            }
+        }
+        pg_sys::heap_endscan(scan);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        pg_sys::CommitTransactionCommand();
+    }
+    out
+}
+
+#[pg_guard]
+#[no_mangle]
+pub extern "C-unwind" fn aimass_monitor_worker(arg: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    let oid = pg_sys::Oid::from(arg.value() as u32);
+    BackgroundWorker::connect_worker_to_spi_by_oid(Some(oid), None);
+    loop {
+        reload_config_on_sighup();
+        if gucs::MONITOR_ENABLED.get() && !run_due_checks() {
+            break;
+        }
+        if !BackgroundWorker::wait_latch(Some(naptime())) {
+            break;
+        }
+    }
+}
+
+/// Runs the due monitors of this database, each in its own transaction. False on SIGTERM.
+fn run_due_checks() -> bool {
+    let due: Vec<i64> = BackgroundWorker::transaction(|| {
+        let installed = Spi::get_one::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aimass')",
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false);
+        if !installed {
+            return Vec::new();
+        }
+        Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT project_id FROM aimass.monitors WHERE enabled AND next_check_at <= now()
+                      ORDER BY next_check_at, project_id",
+                    None,
+                    &[],
+                )?
+                .map(|row| row.get::<i64>(1))
+                .collect::<Result<Vec<Option<i64>>, _>>()
+        })
+        .map(|ids| ids.into_iter().flatten().collect())
+        .unwrap_or_default()
+    });
+    for project_id in due {
+        // SAFETY: reading a flag the SIGTERM handler sets.
+        if unsafe { pg_sys::ShutdownRequestPending != 0 } {
+            return false;
+        }
+        BackgroundWorker::transaction(|| {
+            let _ = Spi::get_one_with_args::<String>("SELECT aimass.run_monitor($1)", &[project_id.into()]);
+        });
+    }
+    true
+}

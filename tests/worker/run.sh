@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The monitoring background worker end to end, in a cluster of its own with aimass and pg_cron in
+# shared_preload_libraries: pg_regress files (tests/worker/sql) for the checks, alerts, error rows,
+# SIGHUP and a pg_cron job; then, from the shell, a NOTIFY received by a listening client and a
+# worker killed with SIGKILL that the postmaster restarts. Run by `make test` (target worker-test).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PG_BIN=/usr/lib/postgresql/15/bin
+export AIMASS_CLUSTER=worker-cluster AIMASS_PORT="${WORKER_PORT:-55416}"
+export AIMASS_CLUSTER_CONF="shared_preload_libraries = 'aimass,pg_cron'
+aimass.monitor_naptime = 1
+cron.database_name = 'aimass_worker'
+cron.use_background_workers = on
+max_worker_processes = 32
+log_min_messages = log"
+DIR="$(scripts/cluster.sh dir)"
+PSQL=("$PG_BIN/psql" -X -h "$DIR/run" -p "$AIMASS_PORT" -U postgres)
+OUT=build/worker
+fail() { echo "worker-test: FAILED: $*" >&2; tail -30 "$DIR/postgres.log" >&2 || true; exit 1; }
+
+# A fresh cluster each run (its settings come from AIMASS_CLUSTER_CONF at initdb).
+scripts/cluster.sh stop >/dev/null
+rm -rf "$DIR" "$OUT"
+mkdir -p "$OUT"
+trap 'scripts/cluster.sh stop >/dev/null' EXIT
+scripts/cluster.sh start >/dev/null
+"${PSQL[@]}" -q -d postgres -c 'CREATE DATABASE aimass_worker'
+# pg_cron's scheduler connects to cron.database_name when it starts: start again now that it exists.
+scripts/cluster.sh stop >/dev/null && scripts/cluster.sh start >/dev/null
+
+"$PG_BIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing --bindir="$PG_BIN" --host="$DIR/run" \
+  --port="$AIMASS_PORT" --user=postgres --dbname=aimass_worker --inputdir=tests/worker --outputdir="$OUT" \
+  worker cron || { cat "$OUT/regression.diffs"; fail "pg_regress"; }
+
+q() { "${PSQL[@]}" -d aimass_worker -tAc "$1"; }
+wait_until() { # condition (SQL returning t), seconds
+  for _ in $(seq 1 $(($2 * 2))); do [ "$(q "$1" 2>/dev/null)" = t ] && return 0; sleep 0.5; done
+  return 1
+}
+
+# NOTIFY: a client listening on aimass_alerts receives the alert for a newly shifted feature.
+( echo "LISTEN aimass_alerts;"; for _ in $(seq 1 120); do echo "SELECT pg_sleep(0.5);"; done ) \
+  | "${PSQL[@]}" -d aimass_worker -q -t >"$OUT/listen.out" 2>&1 &
+listener=$!
+sleep 1
+q "UPDATE live_apps SET age = age + 40" >/dev/null
+for _ in $(seq 1 120); do grep -q '"feature":"age"' "$OUT/listen.out" && break; sleep 0.5; done
+kill "$listener" 2>/dev/null || true
+grep -q 'Asynchronous notification "aimass_alerts" with payload ".*"feature":"age".*"status":"alert"' "$OUT/listen.out" \
+  || fail "no NOTIFY aimass_alerts for the shifted age: $(cat "$OUT/listen.out")"
+grep -q 'aimass: alert on project "live" (model [0-9]*): age psi' "$DIR/postgres.log" || fail "no log line for the age alert"
+echo "worker-test: NOTIFY aimass_alerts received for the shifted feature, and logged"
+
+# SIGKILL: the postmaster restarts (crash recovery), the launcher starts a new worker, reports go on.
+old=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor' AND datname = 'aimass_worker'")
+[ -n "$old" ] || fail "no worker to kill"
+kill -9 "$old"
+for _ in $(seq 1 60); do "$PG_BIN/pg_isready" -q -h "$DIR/run" -p "$AIMASS_PORT" && q "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
+since=$(q "SELECT now()")
+wait_until "SELECT count(*) > 0 FROM aimass.drift_reports WHERE checked_at > '$since'" 60 \
+  || fail "no report after the worker was killed"
+new=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor' AND datname = 'aimass_worker'")
+[ -n "$new" ] && [ "$new" != "$old" ] || fail "the worker was not restarted (pid $old, now '$new')"
+grep -q "terminated by signal 9" "$DIR/postgres.log" || fail "the kill is not in the server log"
+echo "worker-test: worker $old killed with SIGKILL, restarted as $new, reports continue"
+echo "worker-test: 2 pg_regress files and 2 shell checks passed"
