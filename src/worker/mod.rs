@@ -78,7 +78,7 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
         for oid in stale {
             if let Some(w) = workers.remove(&oid) {
                 if w.pid().is_ok() {
-                    drop(w.terminate());
+                    let _stopping = w.terminate();
                 }
             }
         }
