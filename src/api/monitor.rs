@@ -8,7 +8,7 @@ use pgrx::{JsonB, PgRelation};
 use crate::catalog::monitors::{self, CheckContext, Window};
 use crate::catalog::relation::{ReadAs, Relation};
 use crate::catalog::{deployments, projects};
-use crate::core::data::Column;
+use crate::core::data::{Column, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::monitoring::{self, Finding, Kind, ModelReference, MonitorOptions};
 use crate::core::task::Task;
@@ -43,8 +43,10 @@ fn monitor(project_name: &str, relation_name: PgRelation, options: default!(Json
             )));
         }
     }
-    // The deployed model, when there is one, must find its features in the relation.
-    if let Some(d) = deployments::current_by_project_name(&project.name) {
+    // The deployed model, when there is one, must find its features in the relation (the
+    // prediction log holds them in its features column).
+    let logged = is_prediction_log(relation.oid);
+    if let (false, Some(d)) = (logged, deployments::current_by_project_name(&project.name)) {
         let m = cache::by_id(d.model_id).or_raise();
         for step in m.model.features() {
             relation.column(step.name()).or_raise();
@@ -146,6 +148,7 @@ fn run(
     let m = cache::by_id(d.model_id)?;
     let reference = ModelReference::from_json(&monitors::reference(d.model_id)?)?;
     let relation = Relation::describe(oid);
+    let logged = is_prediction_log(oid).then_some(project.id);
     let ctx = CheckContext {
         check_id: monitors::new_check_id(),
         project_id: project.id,
@@ -156,7 +159,8 @@ fn run(
 
     let mut out: Vec<(Finding, Window)> = Vec::new();
     // Drift over the window (every row without a timestamp column).
-    let ts = options.timestamp_column.as_deref();
+    // The prediction log is windowed by when the predictions were logged.
+    let ts = options.timestamp_column.as_deref().or(logged.map(|_| "logged_at"));
     let window = match ts {
         Some(_) => Some(bounds(&options.window, "0", since)),
         None if since.is_some() => {
@@ -166,7 +170,7 @@ fn run(
         }
         None => None,
     };
-    let (features, _, w) = read_window(&m, &relation, ts, window, None, &options)?;
+    let (features, _, w) = read_window(&m, &relation, logged, ts, window, None, &options)?;
     if w.rows < options.min_rows {
         out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
     } else {
@@ -184,7 +188,8 @@ fn run(
         }
         // The label delay shifts the window back: labels of recent rows are not known yet.
         let label_window = ts.map(|_| bounds(&options.window, &options.label_delay, None));
-        let (features, label_col, w) = read_window(&m, &relation, ts, label_window, Some(label), &options)?;
+        let (features, label_col, w) =
+            read_window(&m, &relation, logged, ts, label_window, Some(label), &options)?;
         let label_col = label_col.ok_or_else(|| AimassError::internal("label not read"))?;
         let labels = m.model.target.labels(&label_col)?;
         let known: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
@@ -225,11 +230,22 @@ fn bounds(window: &str, delay: &str, since: Option<pgrx::datum::TimestampWithTim
     .or_raise()
 }
 
+/// Whether a relation is the prediction log, `aimass.predictions`.
+fn is_prediction_log(oid: pg_sys::Oid) -> bool {
+    Spi::get_one_with_args::<bool>("SELECT $1 = 'aimass.predictions'::regclass", &[oid.into()])
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
 /// Reads the model's features (and the label, when asked) over the window's rows, sampled down
-/// to about `sample_rows` when there are more.
+/// to about `sample_rows` when there are more. From the prediction log (`logged`: the project id),
+/// the features come out of its jsonb and only the project's rows are read.
+#[allow(clippy::too_many_arguments)]
 fn read_window(
     m: &LoadedModel,
     relation: &Relation,
+    logged: Option<i64>,
     ts: Option<&str>,
     window: Option<(String, String)>,
     label: Option<&str>,
@@ -246,6 +262,9 @@ fn read_window(
         }
         _ => "WHERE true".to_owned(),
     };
+    if let Some(project_id) = logged {
+        filter += &format!(" AND project_id = {project_id}");
+    }
     if options.sample_rows > 0 {
         let total = Spi::get_one::<i64>(&format!("SELECT count(*) FROM {} {filter}", relation.sql_name))
             .or_raise()
@@ -254,11 +273,25 @@ fn read_window(
             filter += &format!(" AND random() < {}", options.sample_rows as f64 / total as f64);
         }
     }
-    let extra: Vec<(String, ReadAs)> = match label {
-        Some(l) => vec![(l.to_owned(), relation.column(l)?.read_as)],
-        None => Vec::new(),
+    let (features, mut extras) = match logged {
+        Some(_) => {
+            let extra: Vec<(String, String, ColumnKind)> = match label {
+                Some(l) => {
+                    relation.column(l)?;
+                    vec![(l.to_owned(), format!("({})::text", quote_identifier(l)), ColumnKind::Categorical)]
+                }
+                None => Vec::new(),
+            };
+            batch::read_logged(&m.model, relation, &extra, &filter)?
+        }
+        None => {
+            let extra: Vec<(String, ReadAs)> = match label {
+                Some(l) => vec![(l.to_owned(), relation.column(l)?.read_as)],
+                None => Vec::new(),
+            };
+            batch::read_where(&m.model, relation, &extra, &filter)?
+        }
     };
-    let (features, mut extras) = batch::read_where(&m.model, relation, &extra, &filter)?;
     let rows = features.first().map_or(0, Column::len) as i64;
     let (start, end) = window.map_or((None, None), |(s, e)| (Some(s), Some(e)));
     Ok((features, extras.pop(), Window { start, end, rows }))

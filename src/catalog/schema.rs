@@ -194,6 +194,60 @@ LEFT JOIN LATERAL (
 ) last ON true
 WHERE mo.project_id IS NOT NULL OR last.checked_at IS NOT NULL;
 
+CREATE TABLE aimass.predictions (
+    id          bigserial PRIMARY KEY,
+    project_id  bigint NOT NULL REFERENCES aimass.projects (id),
+    model_id    bigint NOT NULL REFERENCES aimass.models (id),
+    row_key     text,
+    features    jsonb NOT NULL,
+    score       float8,
+    label       text,
+    logged_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX predictions_project_idx ON aimass.predictions (project_id, logged_at);
+CREATE INDEX predictions_key_idx ON aimass.predictions (project_id, row_key);
+COMMENT ON TABLE aimass.predictions IS 'Logged predictions (aimass.log_prediction trigger): the model features of a sampled share of live rows, their score, and the label once known; monitorable like any relation.';
+
+-- A row trigger that logs a sampled share of inserted rows into aimass.predictions, scored by the
+-- project's deployed model: arguments project name, share (default 1) and key column (optional).
+CREATE FUNCTION aimass.log_prediction() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    share float8 := coalesce(TG_ARGV[1], '1')::float8;
+    m record;
+    row_json jsonb;
+BEGIN
+    IF TG_NARGS < 1 OR TG_LEVEL <> 'ROW' OR TG_OP NOT IN ('INSERT', 'UPDATE') THEN
+        RAISE EXCEPTION 'aimass.log_prediction must be a row trigger on INSERT or UPDATE with the project name as its first argument'
+              USING ERRCODE = '22023';
+    END IF;
+    IF share < 0 OR share > 1 THEN
+        RAISE EXCEPTION 'aimass.log_prediction: the share must be between 0 and 1, not %', share USING ERRCODE = '22023';
+    END IF;
+    IF random() >= share THEN
+        RETURN NULL;
+    END IF;
+    SELECT p.id AS project_id, d.model_id, mo.task, mo.features INTO m
+      FROM aimass.projects p
+      JOIN LATERAL (SELECT model_id FROM aimass.deployments WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
+      JOIN aimass.models mo ON mo.id = d.model_id
+     WHERE p.name = TG_ARGV[0];
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'aimass.log_prediction: project "%" has no deployed model', TG_ARGV[0] USING ERRCODE = '55000';
+    END IF;
+    row_json := to_jsonb(NEW);
+    INSERT INTO aimass.predictions (project_id, model_id, row_key, features, score)
+    VALUES (m.project_id, m.model_id,
+            CASE WHEN TG_NARGS > 2 THEN row_json ->> TG_ARGV[2] END,
+            (SELECT coalesce(jsonb_object_agg(f ->> 'name', row_json -> (f ->> 'name')), '{}')
+               FROM jsonb_array_elements(m.features) f),
+            CASE WHEN m.task IN ('binary', 'anomaly') THEN aimass.predict_proba(m.model_id, NEW)
+                 ELSE aimass.predict(m.model_id, NEW) END);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION aimass.log_prediction() IS 'Row trigger: logs a sampled share of rows, scored, into aimass.predictions. Arguments: project, share (0-1, default 1), key column.';
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,
@@ -233,6 +287,8 @@ SELECT pg_catalog.pg_extension_config_dump('aimass.drift_reports', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.drift_reports_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.alerts_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.predictions', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.predictions_id_seq', '');
 "#,
     name = "catalog",
     bootstrap

@@ -45,3 +45,31 @@ pub fn read_where(
     let extras = features.split_off(model.features().len());
     Ok((features, extras))
 }
+
+/// Reads the model's features from the `features` jsonb of logged predictions
+/// (`aimass.predictions`), then the `extra` expressions `(name, SQL, kind)`, over the rows `tail`
+/// chooses.
+pub fn read_logged(
+    model: &Model,
+    relation: &Relation,
+    extra: &[(String, String, ColumnKind)],
+    tail: &str,
+) -> Result<(Vec<Column>, Vec<Column>)> {
+    let mut exprs: Vec<(String, String, ColumnKind)> = model
+        .features()
+        .iter()
+        .map(|step| {
+            let key = pgrx::spi::quote_literal(step.name());
+            let expr = match step.kind() {
+                ColumnKind::Numeric => format!("(features ->> {key})::float8"),
+                ColumnKind::Boolean => format!("(features ->> {key})::boolean::int::float8"),
+                ColumnKind::Categorical => format!("features ->> {key}"),
+            };
+            (step.name().to_owned(), expr, step.kind())
+        })
+        .collect();
+    exprs.extend(extra.iter().cloned());
+    let mut features = relation.read_exprs(&exprs, tail, false)?;
+    let extras = features.split_off(model.features().len());
+    Ok((features, extras))
+}

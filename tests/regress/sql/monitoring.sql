@@ -98,3 +98,40 @@ SELECT * FROM aimass.check_drift('watch');
 SELECT * FROM aimass.check_drift('watch', 'live_apps', since => now());
 -- Without a monitor, a relation can still be checked by hand, with the default options.
 SELECT count(*) AS findings, count(*) FILTER (WHERE status = 'ok') AS ok FROM aimass.check_drift('watch', 'live_apps');
+-- Prediction logging: a row trigger logs (a share of) incoming rows, scored, into
+-- aimass.predictions, which is monitored even after the source rows are gone.
+CREATE TABLE incoming (LIKE credit_data);
+CREATE TRIGGER log_scores AFTER INSERT ON incoming
+  FOR EACH ROW EXECUTE FUNCTION aimass.log_prediction('watch', '1', 'id');
+INSERT INTO incoming SELECT * FROM credit_data WHERE split = 'test';
+SELECT count(*) AS logged, bool_and(p.model_id = :m) AS deployed_model,
+       bool_and(abs(p.score - aimass.predict_proba('watch', c)) < 1e-12) AS same_score,
+       bool_and(p.features ? 'income' AND NOT p.features ? 'split' AND NOT p.features ? 'id') AS model_features_only
+  FROM aimass.predictions p JOIN credit_data c ON c.id::text = p.row_key;
+DELETE FROM incoming;
+SELECT aimass.monitor('watch', 'aimass.predictions') ->> 'relation' AS relation;
+-- The check on the log gives the same statistics, feature by feature, as the check on the live
+-- table.
+CREATE TEMP TABLE on_log AS SELECT * FROM aimass.check_drift('watch');
+CREATE TEMP TABLE on_table AS SELECT * FROM aimass.check_drift('watch', 'live_apps');
+SELECT count(*) AS findings, count(*) FILTER (WHERE abs(l.value - t.value) < 1e-12) AS equal
+  FROM on_log l JOIN on_table t USING (kind, feature, statistic);
+SELECT aimass.monitor('watch', 'aimass.predictions', '{"label_column": "label"}') IS NOT NULL AS monitored;
+SELECT kind, statistic, status FROM aimass.check_drift('watch') WHERE kind = 'performance';
+-- Labels arrive later, by key: performance on the log is the test AUC.
+UPDATE aimass.predictions p SET label = c.status FROM credit_data c WHERE c.id::text = p.row_key;
+SELECT statistic, round(value::numeric, 4) AS value, status FROM aimass.check_drift('watch')
+ WHERE kind = 'performance' ORDER BY statistic;
+-- A share: about a tenth of the rows are logged.
+DROP TRIGGER log_scores ON incoming;
+CREATE TRIGGER log_some AFTER INSERT ON incoming
+  FOR EACH ROW EXECUTE FUNCTION aimass.log_prediction('watch', '0.1');
+INSERT INTO incoming SELECT * FROM credit_data;
+SELECT count(*) BETWEEN 300 AND 600 AS about_a_tenth, bool_and(row_key IS NULL) AS no_key
+  FROM aimass.predictions WHERE label IS NULL;
+-- Misuse.
+CREATE TRIGGER log_bad AFTER INSERT ON incoming FOR EACH ROW EXECUTE FUNCTION aimass.log_prediction('nobody');
+INSERT INTO incoming SELECT * FROM credit_data LIMIT 1;
+DROP TRIGGER log_bad ON incoming;
+CREATE TRIGGER log_bad AFTER INSERT ON incoming FOR EACH ROW EXECUTE FUNCTION aimass.log_prediction('watch', '2');
+INSERT INTO incoming SELECT * FROM credit_data LIMIT 1;
