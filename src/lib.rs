@@ -19,6 +19,7 @@ pub mod worker;
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::register();
+    scoring::cache::register_invalidation();
     worker::register();
 }
 

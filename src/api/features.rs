@@ -65,9 +65,13 @@ fn coefficients(
     };
     let mut rows = vec![(0, "(intercept)".to_owned(), linear.intercept)];
     rows.extend(
-        m.model.recipe.input_names().into_iter().zip(&linear.coefficients).enumerate().map(|(i, (name, &c))| {
-            (i as i32 + 1, name, c)
-        }),
+        m.model
+            .recipe
+            .input_names()
+            .into_iter()
+            .zip(&linear.coefficients)
+            .enumerate()
+            .map(|(i, (name, &c))| (i as i32 + 1, name, c)),
     );
     TableIterator::new(rows)
 }

@@ -196,3 +196,10 @@ fn predict_array(project_name: &str, features: Vec<Option<f64>>) -> f64 {
 fn predict_model_array(model_id: i64, features: Vec<Option<f64>>) -> f64 {
     on_array(&by_id(model_id), &features, Want::Predict).or_raise()
 }
+
+/// Queues the invalidation of every backend's scoring cache at commit; called by the statement
+/// trigger on aimass.projects, aimass.models and aimass.deployments.
+#[pg_extern(volatile, parallel_unsafe, name = "_invalidate_scoring_cache")]
+fn invalidate_scoring_cache() {
+    cache::invalidate_everywhere();
+}

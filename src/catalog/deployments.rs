@@ -50,7 +50,7 @@ pub fn insert(project_id: i64, model_id: i64, strategy: &str) -> Result<i64> {
     )
     .or_raise()
     .ok_or_else(|| AimassError::internal("deployment insert returned no id"))?;
-    crate::scoring::cache::note_local_deployment();
+    crate::scoring::cache::invalidate_everywhere();
     Ok(id)
 }
 

@@ -248,6 +248,22 @@ END
 $$;
 COMMENT ON FUNCTION aimass.log_prediction() IS 'Row trigger: logs a sampled share of rows, scored, into aimass.predictions. Arguments: project, share (0-1, default 1), key column.';
 
+-- Any change to the tables scoring depends on empties every backend's scoring cache once it
+-- commits (see src/scoring/cache.rs).
+CREATE FUNCTION aimass._catalog_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM aimass._invalidate_scoring_cache();
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER scoring_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aimass.projects
+    FOR EACH STATEMENT EXECUTE FUNCTION aimass._catalog_changed();
+CREATE TRIGGER scoring_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aimass.models
+    FOR EACH STATEMENT EXECUTE FUNCTION aimass._catalog_changed();
+CREATE TRIGGER scoring_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aimass.deployments
+    FOR EACH STATEMENT EXECUTE FUNCTION aimass._catalog_changed();
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,

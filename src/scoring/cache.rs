@@ -1,10 +1,13 @@
-//! The per-backend cache of deserialized models.
+//! The per-backend cache of deserialized models and of each project's deployed model.
 //!
-//! A project's deployment is looked up at most once per statement: the cache entry is stamped
-//! with the transaction and statement start times and with a counter that this backend bumps on
-//! each of its own deployments. So after a `deploy` commits, every session scores with the new
-//! model from its next statement on, while one statement always sees one model (`STABLE`).
-//! Models themselves never change once written, so they are cached by id.
+//! A project's deployment is looked up once and kept until the catalog changes: a deployment
+//! (and any change by hand to `aimass.projects`, `aimass.models` or `aimass.deployments`, through
+//! a statement trigger) queues a relcache invalidation of `aimass.deployments`;
+//! PostgreSQL delivers it to every backend when the change commits (each backend takes it in at
+//! its next transaction, or its next lock), and our relcache callback then empties the cache. So a
+//! single-row `predict_proba` costs no catalog query, every session scores with the new model
+//! from its next transaction on, and one statement always sees one model (`STABLE`): an entry used
+//! in the current statement stays valid to its end.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,11 +30,53 @@ pub struct LoadedModel {
     pub row_maps: RefCell<RowMaps>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stamp {
     xact: i64,
     stmt: i64,
     generation: u64,
+}
+
+impl Stamp {
+    /// Whether an entry stamped `self` may serve now: same catalog generation, or the same
+    /// statement (a statement keeps its model even if an invalidation arrives mid-way).
+    fn serves(&self, now: &Stamp) -> bool {
+        self.generation == now.generation || (self.xact == now.xact && self.stmt == now.stmt)
+    }
+}
+
+/// Bumped by the relcache callback; read with [`stamp`].
+static CATALOG_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Relcache invalidation callback (registered in `_PG_init`): an invalidation of every relation
+/// (`relid` invalid) or of one we cannot tell apart cheaply empties the scoring cache on next use.
+/// Only `aimass.deployments` invalidations matter; the others are rare (DDL) and cost one lookup.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    let ours = DEPLOYMENTS_OID.load(std::sync::atomic::Ordering::Relaxed);
+    if relid == pg_sys::InvalidOid || ours == 0 || relid.to_u32() == ours {
+        CATALOG_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `aimass.deployments`'s oid once known (0 before).
+static DEPLOYMENTS_OID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Registers the invalidation callback; once per backend, from `_PG_init`.
+pub fn register_invalidation() {
+    // SAFETY: registering a static callback with no argument.
+    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache_invalidation), pg_sys::Datum::from(0)) };
+}
+
+/// Queues the invalidation of every backend's scoring cache, sent when this transaction commits
+/// (called by the catalog tables' statement trigger).
+pub fn invalidate_everywhere() {
+    if let Ok(Some(oid)) = pgrx::Spi::get_one::<pg_sys::Oid>("SELECT 'aimass.deployments'::regclass::oid") {
+        DEPLOYMENTS_OID.store(oid.to_u32(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the relation exists (just resolved); the message is transactional.
+        unsafe { pg_sys::CacheInvalidateRelcacheByRelid(oid) };
+    }
+    note_local_deployment();
 }
 
 struct ProjectEntry {
@@ -43,6 +88,7 @@ struct ProjectEntry {
 struct State {
     projects: HashMap<String, ProjectEntry>,
     models: HashMap<i64, Rc<LoadedModel>>,
+    models_stamp: Stamp,
     generation: u64,
 }
 
@@ -52,13 +98,14 @@ thread_local! {
 
 /// Called whenever this backend records a deployment (the transaction may still roll back, so
 /// the next lookup must go to the table).
-pub fn note_local_deployment() {
+fn note_local_deployment() {
     STATE.with(|s| s.borrow_mut().generation += 1);
 }
 
-/// Identifies the current statement of the current transaction.
+/// Identifies the current statement of the current transaction and the catalog generation.
 pub fn stamp() -> Stamp {
-    let generation = STATE.with(|s| s.borrow().generation);
+    let generation =
+        STATE.with(|s| s.borrow().generation) + CATALOG_GENERATION.load(std::sync::atomic::Ordering::Relaxed);
     unsafe {
         Stamp {
             xact: pg_sys::GetCurrentTransactionStartTimestamp(),
@@ -73,7 +120,7 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
     let now = stamp();
     let cached = STATE.with(|s| {
         let s = s.borrow();
-        let e = s.projects.get(project).filter(|e| e.stamp == now)?;
+        let e = s.projects.get(project).filter(|e| e.stamp.serves(&now))?;
         s.models.get(&e.model_id).cloned()
     });
     if let Some(m) = cached {
@@ -84,15 +131,27 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
         return Err(deployments::no_deployment(project));
     };
     let m = by_id(d.model_id)?;
+    // The lookup may have taken in an invalidation: stamp with the generation after it.
+    let now = stamp();
     STATE.with(|s| {
         s.borrow_mut().projects.insert(project.to_owned(), ProjectEntry { model_id: d.model_id, stamp: now })
     });
     Ok(m)
 }
 
-/// A model by id, deserialized once per backend.
+/// A model by id, deserialized once and kept until the catalog changes.
 pub fn by_id(model_id: i64) -> Result<Rc<LoadedModel>> {
-    if let Some(m) = STATE.with(|s| s.borrow().models.get(&model_id).cloned()) {
+    let now = stamp();
+    let cached = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        if !s.models_stamp.serves(&now) {
+            // An artifact may have been changed by hand: read models again.
+            s.models.clear();
+            s.models_stamp = now;
+        }
+        s.models.get(&model_id).cloned()
+    });
+    if let Some(m) = cached {
         return Ok(m);
     }
     let (_, model) = models::load(model_id)?;

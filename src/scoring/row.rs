@@ -1,8 +1,9 @@
 //! Reading a model's raw features out of a composite value (a table row passed as `anyelement`).
 //!
 //! For each row type a [`RowMap`] from model features to attribute numbers and converters is
-//! built once per statement; each row is then deformed once and its values converted without
-//! any name lookup.
+//! built once, and kept while the row type stays the same (the type cache's tuple descriptor
+//! identifier changes when a table's columns change); each row is then deformed once and its
+//! values converted without any name lookup or catalog access.
 
 use std::ffi::CStr;
 
@@ -12,7 +13,6 @@ use pgrx::{direct_function_call, pg_sys, PgTupleDesc};
 use crate::core::data::{ColumnKind, RawValue};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
-use crate::scoring::cache::{stamp, Stamp};
 
 #[derive(Debug, Clone, Copy)]
 enum Convert {
@@ -34,8 +34,8 @@ enum Convert {
 struct RowMap {
     typid: pg_sys::Oid,
     typmod: i32,
-    stamp: Stamp,
-    natts: usize,
+    /// The type cache's identifier of the row type's current tuple descriptor.
+    identifier: u64,
     /// Per model feature: 0-based attribute index and converter.
     slots: Vec<(usize, Convert)>,
 }
@@ -44,6 +44,8 @@ struct RowMap {
 #[derive(Debug, Default)]
 pub struct RowMaps {
     maps: Vec<RowMap>,
+    /// The last argument type found to be a row type (saves a catalog lookup per row).
+    rowtype: pg_sys::Oid,
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
 }
@@ -52,7 +54,13 @@ fn base_type(oid: pg_sys::Oid) -> pg_sys::Oid {
     unsafe { pg_sys::getBaseType(oid) }
 }
 
-fn build_map(model: &Model, tupdesc: pg_sys::TupleDesc, typid: pg_sys::Oid, typmod: i32) -> Result<RowMap> {
+fn build_map(
+    model: &Model,
+    tupdesc: pg_sys::TupleDesc,
+    typid: pg_sys::Oid,
+    typmod: i32,
+    identifier: u64,
+) -> Result<RowMap> {
     let desc = unsafe { PgTupleDesc::from_pg_unchecked(tupdesc) };
     let mut slots = Vec::with_capacity(model.features().len());
     for step in model.features() {
@@ -96,7 +104,7 @@ fn build_map(model: &Model, tupdesc: pg_sys::TupleDesc, typid: pg_sys::Oid, typm
         }
         slots.push((i, convert));
     }
-    Ok(RowMap { typid, typmod, stamp: stamp(), natts: desc.len(), slots })
+    Ok(RowMap { typid, typmod, identifier, slots })
 }
 
 /// Text of a datum for a categorical feature: borrowed from the (detoasted) datum for the text
@@ -157,7 +165,7 @@ pub fn with_row_values<R>(
     typoid: pg_sys::Oid,
     f: impl FnOnce(&[RawValue<'_>]) -> Result<R>,
 ) -> Result<R> {
-    if !unsafe { pg_sys::type_is_rowtype(typoid) } {
+    if typoid != maps.rowtype && !unsafe { pg_sys::type_is_rowtype(typoid) } {
         return Err(AimassError::new(
             ErrorKind::DatatypeMismatch,
             "row must be a table row or other composite value",
@@ -170,16 +178,38 @@ pub fn with_row_values<R>(
         let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
         let typid = pgrx::heap_tuple_header_get_type_id(header);
         let typmod = pgrx::heap_tuple_header_get_typmod(header);
-        let tupdesc = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
-        let now = stamp();
+        maps.rowtype = typoid;
+        // A named row type's descriptor can change (ALTER TABLE), seen by the type cache's
+        // identifier; an anonymous record's (RECORD with a typmod) cannot. A named type's
+        // descriptor is the type cache's own, read without pinning: nothing between here and the
+        // deform can invalidate it. (Some builds stamp a version in a named row's typmod: it is
+        // not part of the key.)
+        let named = typid != pg_sys::RECORDOID;
+        let typmod = if named { -1 } else { typmod };
+        let (tupdesc, identifier, pinned) = if named {
+            let tce = pg_sys::lookup_type_cache(typid, pg_sys::TYPECACHE_TUPDESC as i32);
+            if (*tce).tupDesc.is_null() {
+                return Err(AimassError::new(
+                    ErrorKind::DatatypeMismatch,
+                    "row must be a table row or other composite value",
+                ));
+            }
+            ((*tce).tupDesc, (*tce).tupDesc_identifier, false)
+        } else {
+            (pg_sys::lookup_rowtype_tupdesc(typid, typmod), 0, true)
+        };
+        let release = |d| {
+            if pinned {
+                pgrx::tupdesc::release_tupdesc(d)
+            }
+        };
         let idx = match maps.maps.iter().position(|m| m.typid == typid && m.typmod == typmod) {
-            Some(i) if maps.maps[i].stamp == now => i,
+            Some(i) if maps.maps[i].identifier == identifier => i,
             found => {
-                let built = build_map(model, tupdesc, typid, typmod);
-                let map = match built {
+                let map = match build_map(model, tupdesc, typid, typmod, identifier) {
                     Ok(m) => m,
                     Err(e) => {
-                        pgrx::tupdesc::release_tupdesc(tupdesc);
+                        release(tupdesc);
                         return Err(e);
                     }
                 };
@@ -195,7 +225,7 @@ pub fn with_row_values<R>(
                 }
             }
         };
-        let natts = maps.maps[idx].natts;
+        let natts = (*tupdesc).natts as usize;
         maps.values.resize(natts, pg_sys::Datum::from(0));
         maps.nulls.resize(natts, true);
         let mut tuple = pg_sys::HeapTupleData {
@@ -205,7 +235,7 @@ pub fn with_row_values<R>(
             t_data: header,
         };
         pg_sys::heap_deform_tuple(&mut tuple, tupdesc, maps.values.as_mut_ptr(), maps.nulls.as_mut_ptr());
-        pgrx::tupdesc::release_tupdesc(tupdesc);
+        release(tupdesc);
 
         let map = &maps.maps[idx];
         let steps = model.features();

@@ -39,3 +39,19 @@ SELECT round(sum(aimass.predict_proba('lending', l))::numeric, 6) = (
        ) AS parallel_sum_matches
   FROM lending_club l;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+-- Scoring caches the mapping of a row type to the model's features; when the table's columns
+-- change, the mapping follows.
+CREATE TABLE shifting AS SELECT * FROM credit_data WHERE id <= 3;
+SELECT id, round(aimass.predict_proba('credit', s)::numeric, 6) AS p FROM shifting s ORDER BY id;
+ALTER TABLE shifting RENAME COLUMN income TO earnings;
+SELECT aimass.predict_proba('credit', s) FROM shifting s;
+ALTER TABLE shifting RENAME COLUMN earnings TO income;
+ALTER TABLE shifting ALTER COLUMN income TYPE numeric, DROP COLUMN seniority, ADD COLUMN seniority int;
+UPDATE shifting s SET seniority = c.seniority FROM credit_data c WHERE c.id = s.id;
+SELECT id, round(aimass.predict_proba('credit', s)::numeric, 6) AS p FROM shifting s ORDER BY id;
+DROP TABLE shifting;
+-- The coefficients of a linear model, by input (after preprocessing).
+SELECT position, input, round(coefficient::numeric, 6) AS coefficient
+  FROM aimass.coefficients((SELECT model_id FROM aimass.deployments d JOIN aimass.projects p ON p.id = d.project_id
+                             WHERE p.name = 'credit' ORDER BY d.id DESC LIMIT 1))
+ ORDER BY position LIMIT 5;

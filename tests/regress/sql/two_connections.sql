@@ -18,4 +18,10 @@ SELECT aimass.predict_proba('credit', c) = aimass.predict_proba(1, c) AS sees_ot
 SELECT model_id FROM aimass.deploy(:current_model);
 SELECT * FROM dblink('other', 'SELECT aimass.predict_proba(''credit'', c) = aimass.predict_proba('
                      || :current_model || ', c) FROM credit_data c WHERE id = 1') AS t(sees_our_deploy boolean);
+-- A deployment removed by hand in the other connection (the catalog trigger tells every
+-- session): this one falls back to the previous deployment, model 1.
+SELECT * FROM dblink('other', 'DELETE FROM aimass.deployments WHERE id = (SELECT max(id) FROM aimass.deployments)')
+  AS t(status text);
+SELECT aimass.predict_proba('credit', c) = aimass.predict_proba(1, c) AS sees_removal FROM credit_data c WHERE id = 1;
+SELECT model_id FROM aimass.deploy(:current_model);
 SELECT dblink_disconnect('other');
