@@ -14,7 +14,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring
 
-.PHONY: setup install start stop demo test pg-test regress worker-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress worker-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -83,6 +83,22 @@ bench-monitoring: bench-data
 	$(PSQL) -d aimass_demo -f benches/monitoring.sql
 	python3 -c 'import pandas, psycopg, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" toad
 	python3 benches/monitoring.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+
+# Inline scoring over 1M rows against the model written as plain SQL, in parallel too, and GBDT.
+bench-scoring: bench-data
+	$(PSQL) -d aimass_demo -f benches/scoring.sql
+
+# Single-row scoring under 1, 8, 32 clients (pgbench) against a psycopg + scikit-learn service.
+bench-latency: bench-scoring
+	python3 -c 'import numpy, psycopg, sklearn' 2>/dev/null || pip install -q numpy "psycopg[binary]" scikit-learn
+	bash benches/latency.sh $(CLUSTER)/run $(PORT) aimass_demo
+
+# Peak private memory of a training backend against the float32 input matrix.
+bench-memory: bench-data
+	bash benches/memory.sh $(CLUSTER)/run $(PORT) aimass_demo
+
+# Every benchmark, one after the other, on one generated table.
+bench: bench-spine bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory
 
 bench-risk: bench-data
 	$(PSQL) -d aimass_demo -f benches/risk_metrics.sql
