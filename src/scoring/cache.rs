@@ -49,14 +49,31 @@ impl Stamp {
 static CATALOG_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Relcache invalidation callback (registered in `_PG_init`): an invalidation of every relation
-/// (`relid` invalid) or of one we cannot tell apart cheaply empties the scoring cache on next use.
-/// Only `aimass.deployments` invalidations matter; the others are rare (DDL) and cost one lookup.
+/// (`relid` invalid) or of `aimass.deployments` empties the scoring cache on next use. Before this
+/// backend knows that table's oid, every invalidation does. An invalidation of the table itself
+/// also forgets its oid, which a dropped and re-created extension changes.
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
-    let ours = DEPLOYMENTS_OID.load(std::sync::atomic::Ordering::Relaxed);
+    use std::sync::atomic::Ordering::Relaxed;
+    let ours = DEPLOYMENTS_OID.load(Relaxed);
     if relid == pg_sys::InvalidOid || ours == 0 || relid.to_u32() == ours {
-        CATALOG_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        CATALOG_GENERATION.fetch_add(1, Relaxed);
+        if relid.to_u32() == ours {
+            DEPLOYMENTS_OID.store(0, Relaxed);
+        }
     }
+}
+
+/// Learns `aimass.deployments`'s oid (so that other tables' invalidations are ignored); returns it.
+fn resolve_deployments_oid() -> Option<pg_sys::Oid> {
+    // A read-only SPI select: scoring runs in parallel workers too, which may not write.
+    let oid = pgrx::Spi::connect(|c| {
+        c.select("SELECT 'aimass.deployments'::regclass::oid", Some(1), &[])?.first().get_one::<pg_sys::Oid>()
+    })
+    .ok()
+    .flatten()?;
+    DEPLOYMENTS_OID.store(oid.to_u32(), std::sync::atomic::Ordering::Relaxed);
+    Some(oid)
 }
 
 /// `aimass.deployments`'s oid once known (0 before).
@@ -71,8 +88,7 @@ pub fn register_invalidation() {
 /// Queues the invalidation of every backend's scoring cache, sent when this transaction commits
 /// (called by the catalog tables' statement trigger).
 pub fn invalidate_everywhere() {
-    if let Ok(Some(oid)) = pgrx::Spi::get_one::<pg_sys::Oid>("SELECT 'aimass.deployments'::regclass::oid") {
-        DEPLOYMENTS_OID.store(oid.to_u32(), std::sync::atomic::Ordering::Relaxed);
+    if let Some(oid) = resolve_deployments_oid() {
         // SAFETY: the relation exists (just resolved); the message is transactional.
         unsafe { pg_sys::CacheInvalidateRelcacheByRelid(oid) };
     }
@@ -130,8 +146,11 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
         crate::catalog::projects::get(project)?;
         return Err(deployments::no_deployment(project));
     };
+    if DEPLOYMENTS_OID.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        resolve_deployments_oid();
+    }
     let m = by_id(d.model_id)?;
-    // The lookup may have taken in an invalidation: stamp with the generation after it.
+    // The lookups may have taken in an invalidation: stamp with the generation after them.
     let now = stamp();
     STATE.with(|s| {
         s.borrow_mut().projects.insert(project.to_owned(), ProjectEntry { model_id: d.model_id, stamp: now })
