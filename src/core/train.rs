@@ -194,7 +194,13 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         &preprocess,
         req.stored_binnings,
     )?;
-    let x = recipe.encode_frame(&train_refs)?;
+    // The training rows' copies are not needed past the recipe and the features' drift reference:
+    // freed before the input matrix is built from the full columns and the fit runs.
+    let feature_reference = feature_references(&train_refs);
+    drop(train_refs);
+    drop(train_cols);
+    release_free_memory();
+    let x = recipe.encode_rows(&req.features, &train_idx)?;
     if !algorithm.handles_missing() && x.iter().any(|v| v.is_nan()) {
         return Err(AimassError::invalid_parameter(format!(
             "algorithm \"{}\" cannot take missing values",
@@ -229,7 +235,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         // Early stopping decides how many trees a model keeps.
         metrics["trees"] = json!(t.trees.len());
     }
-    let reference = reference(&train_refs, &train_scores);
+    let reference = json!({"features": feature_reference, "score": drift::Reference::numeric(&train_scores)});
     Ok(TrainOutcome {
         reference,
         hyperparams: algorithm.hyperparams(),
@@ -334,13 +340,24 @@ fn sample_weights(
     Ok(w)
 }
 
-/// The drift reference: each raw feature's histogram on the training rows, and the score's.
-fn reference(train: &[&Column], scores: &[f64]) -> Value {
-    let mut f = serde_json::Map::new();
-    for c in train {
-        f.insert(c.name.clone(), json!(drift::Reference::of_column(c)));
+/// Hands freed heap pages back to the system. glibc keeps freed blocks below its mmap threshold
+/// (such as a column of a million numbers) in the process, so without this the copies just freed
+/// would still count in the backend's memory while the input matrix is built beside them.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only releases memory that is free.
+        unsafe { malloc_trim(0) };
     }
-    json!({"features": f, "score": drift::Reference::numeric(scores)})
+}
+
+/// The drift reference of the features: each raw feature's histogram on the training rows (the
+/// model's reference adds the score's).
+fn feature_references(train: &[&Column]) -> serde_json::Map<String, Value> {
+    train.iter().map(|c| (c.name.clone(), json!(drift::Reference::of_column(c)))).collect()
 }
 
 /// Sum of squared distances of the rows to their nearest cluster centres.

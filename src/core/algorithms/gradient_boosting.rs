@@ -200,11 +200,15 @@ impl Algorithm for GradientBoosting {
         if fit_rows.is_empty() {
             return Err(AimassError::data("too few rows to hold out a validation part"));
         }
-        let (xf, yf) = (x.select(Axis(0), &fit_rows), y.select(Axis(0), &fit_rows));
+        // Without a validation part the rows are binned in place: no copy of the input matrix.
+        let held_out = (!val_rows.is_empty()).then(|| x.select(Axis(0), &fit_rows));
+        let xf = held_out.as_ref().map_or_else(|| x.view(), |m| m.view());
+        let yf = y.select(Axis(0), &fit_rows);
         let n = xf.nrows();
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
         let wf: Vec<f64> = fit_rows.iter().map(|&i| w_all[i]).collect();
-        let data = Binned::new(&xf, self.max_bins, &ctx.recipe.one_hot_groups());
+        let data = Binned::new(xf, self.max_bins, &ctx.recipe.one_hot_groups());
+        drop(held_out);
         let params = self.tree_params(monotone, ctx.threads);
         let grower = Grower { params: &params, data: &data };
         let mean = yf.iter().zip(&wf).map(|(y, w)| y * w).sum::<f64>() / wf.iter().sum::<f64>();

@@ -22,7 +22,7 @@
 //! down to every later split below, so every leaf left of the split stays below every leaf to its
 //! right. The ensemble, a sum or mean of such trees, is monotone in that input.
 
-use ndarray::{Array2, Axis};
+use ndarray::{ArrayView2, Axis};
 
 use super::tree::{Node, Tree};
 use crate::core::split::SplitMix64;
@@ -48,7 +48,7 @@ struct OneHotGroup {
 impl Binned {
     /// Bins every input of `x` (at most `max_bins` ≤ 255 value bins, and a missing bin) and
     /// bundles the given one-hot groups whose inputs are exactly 0/1 with one 1 per row.
-    pub fn new(x: &Array2<f64>, max_bins: usize, one_hot_groups: &[std::ops::Range<usize>]) -> Self {
+    pub fn new(x: ArrayView2<'_, f64>, max_bins: usize, one_hot_groups: &[std::ops::Range<usize>]) -> Self {
         let max_bins = max_bins.clamp(1, 255);
         let (bins, upper): (Vec<_>, Vec<_>) =
             x.axis_iter(Axis(1)).map(|col| bin_input(col, max_bins)).unzip();
@@ -71,7 +71,7 @@ impl Binned {
         }
     }
 
-    fn bundle(&mut self, x: &Array2<f64>, groups: &[std::ops::Range<usize>]) {
+    fn bundle(&mut self, x: ArrayView2<'_, f64>, groups: &[std::ops::Range<usize>]) {
         'group: for range in groups {
             let mut hot = Vec::with_capacity(x.nrows());
             for row in x.axis_iter(Axis(0)) {
@@ -525,12 +525,12 @@ mod tests {
     fn one_hot_group_histograms_equal_the_inputs_own() {
         // Three categories one-hot in inputs 1..4, a numeric input 0.
         let n = 300;
-        let x = Array2::from_shape_fn((n, 4), |(i, j)| match j {
+        let x = ndarray::Array2::from_shape_fn((n, 4), |(i, j)| match j {
             0 => (i % 17) as f64,
             _ => ((i % 3) + 1 == j) as u8 as f64,
         });
-        let plain = Binned::new(&x, 255, &[]);
-        let bundled = Binned::new(&x, 255, std::slice::from_ref(&(1..4)));
+        let plain = Binned::new(x.view(), 255, &[]);
+        let bundled = Binned::new(x.view(), 255, std::slice::from_ref(&(1..4)));
         assert_eq!(bundled.groups.len(), 1);
         let params = TreeParams {
             num_leaves: 31,
@@ -558,7 +558,7 @@ mod tests {
     fn a_monotone_input_gives_a_monotone_tree() {
         // y falls then rises with x: a free tree follows it, a rising-constrained one does not fall.
         let n = 400;
-        let x = Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
+        let x = ndarray::Array2::from_shape_fn((n, 1), |(i, _)| i as f64);
         let y: Vec<f64> = (0..n)
             .map(|i| {
                 if i < 100 {
@@ -572,7 +572,7 @@ mod tests {
             .collect();
         let g: Vec<f64> = y.iter().map(|v| -v).collect();
         let h = vec![1.0; n];
-        let data = Binned::new(&x, 255, &[]);
+        let data = Binned::new(x.view(), 255, &[]);
         let mut params = TreeParams {
             num_leaves: 8,
             max_depth: 0,

@@ -179,10 +179,16 @@ impl Recipe {
     /// matrix of `n_rows × width()`.
     pub fn encode_frame(&self, columns: &[&Column]) -> Result<ndarray::Array2<f64>> {
         let n = columns.first().map_or(0, |c| c.len());
+        self.encode_rows(columns, &(0..n).collect::<Vec<_>>())
+    }
+
+    /// Encodes the chosen `rows` of a frame, in that order, into a row-major matrix of
+    /// `rows.len() × width()` (no copy of the columns).
+    pub fn encode_rows(&self, columns: &[&Column], rows: &[usize]) -> Result<ndarray::Array2<f64>> {
         let width = self.width();
-        let mut x = ndarray::Array2::<f64>::zeros((n, width));
+        let mut x = ndarray::Array2::<f64>::zeros((rows.len(), width));
         let mut raw = Vec::with_capacity(columns.len());
-        for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+        for (&i, mut row) in rows.iter().zip(x.rows_mut()) {
             raw.clear();
             raw.extend(columns.iter().map(|c| c.raw(i)));
             let slice = row.as_slice_mut().ok_or_else(|| AimassError::internal("matrix not contiguous"))?;
