@@ -142,18 +142,10 @@ fn prepare_destination(destination: &str, source_oid: pg_sys::Oid, replace: bool
         ));
     }
     let quoted = parts.iter().map(quote_identifier).collect::<Vec<_>>().join(".");
-    let existing = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT c.oid, c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)",
-            Some(1),
-            &[quoted.as_str().into()],
-        )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        t.first().get_two::<pg_sys::Oid, String>().map(Some)
-    })
-    .or_raise();
+    let existing = crate::catalog::first_two::<pg_sys::Oid, String>(
+        "SELECT c.oid, c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)",
+        &[quoted.as_str().into()],
+    );
     if let Some((Some(oid), kind)) = existing {
         if oid == source_oid {
             return Err(AimassError::invalid_parameter("the destination is the source table")

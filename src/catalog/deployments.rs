@@ -14,20 +14,12 @@ pub struct Deployment {
 
 /// The current deployment of a project by name, in one query (the scoring hot path).
 pub fn current_by_project_name(project: &str) -> Option<Deployment> {
-    let row = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT d.id, d.model_id FROM aimass.deployments d
-               JOIN aimass.projects p ON p.id = d.project_id
-              WHERE p.name = $1 ORDER BY d.id DESC LIMIT 1",
-            Some(1),
-            &[project.into()],
-        )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        t.first().get_two::<i64, i64>().map(Some)
-    })
-    .or_raise();
+    let row = super::first_two::<i64, i64>(
+        "SELECT d.id, d.model_id FROM aimass.deployments d
+           JOIN aimass.projects p ON p.id = d.project_id
+          WHERE p.name = $1 ORDER BY d.id DESC LIMIT 1",
+        &[project.into()],
+    );
     match row {
         Some((Some(id), Some(model_id))) => Some(Deployment { id, model_id }),
         _ => None,

@@ -84,18 +84,10 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
 
 /// A model's project id and artifact.
 pub fn load(model_id: i64) -> Result<(i64, Model)> {
-    let row = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT project_id, artifact FROM aimass.models WHERE id = $1",
-            Some(1),
-            &[model_id.into()],
-        )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        Ok(Some(t.first().get_two::<i64, Vec<u8>>()?))
-    })
-    .or_raise();
+    let row = super::first_two::<i64, Vec<u8>>(
+        "SELECT project_id, artifact FROM aimass.models WHERE id = $1",
+        &[model_id.into()],
+    );
     match row {
         Some((Some(project_id), Some(bytes))) => Ok((project_id, artifact::decode(&bytes)?)),
         _ => Err(AimassError::new(ErrorKind::UndefinedObject, format!("model {model_id} does not exist"))),

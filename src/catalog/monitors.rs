@@ -17,18 +17,10 @@ pub struct Monitor {
 }
 
 pub fn find(project_id: i64) -> Result<Option<Monitor>> {
-    let row = Spi::connect(|client| {
-        let t = client.select(
-            "SELECT relation, options FROM aimass.monitors WHERE project_id = $1",
-            Some(1),
-            &[project_id.into()],
-        )?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        Ok(Some(t.first().get_two::<String, JsonB>()?))
-    })
-    .or_raise();
+    let row = super::first_two::<String, JsonB>(
+        "SELECT relation, options FROM aimass.monitors WHERE project_id = $1",
+        &[project_id.into()],
+    );
     match row {
         Some((Some(relation), Some(options))) => {
             Ok(Some(Monitor { relation, options: MonitorOptions::parse(&options.0)? }))

@@ -14,15 +14,10 @@ pub struct Project {
 }
 
 pub fn find(name: &str) -> Option<Project> {
-    let row: Option<(Option<i64>, Option<String>)> = Spi::connect(|client| {
-        let t =
-            client.select("SELECT id, task FROM aimass.projects WHERE name = $1", Some(1), &[name.into()])?;
-        if t.is_empty() {
-            return Ok::<_, pgrx::spi::Error>(None);
-        }
-        Ok(Some(t.first().get_two::<i64, String>()?))
-    })
-    .or_raise();
+    let row = super::first_two::<i64, String>(
+        "SELECT id, task FROM aimass.projects WHERE name = $1",
+        &[name.into()],
+    );
     let (Some(id), Some(task)) = row? else { return None };
     Some(Project { id, name: name.to_owned(), task: Task::parse(&task).or_raise() })
 }
