@@ -15,7 +15,8 @@ NAME="${AIMASS_CLUSTER:-cluster}"
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # A server started from a shell with RUST_BACKTRACE set would print backtraces into error details.
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- env -u RUST_BACKTRACE "$@"; else env -u RUST_BACKTRACE "$@"; fi
 }
 
 cluster_dir() {

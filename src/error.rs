@@ -65,6 +65,7 @@ fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
         ErrorKind::FeatureNotSupported => ERRCODE_FEATURE_NOT_SUPPORTED,
         ErrorKind::DataCorrupted => ERRCODE_DATA_CORRUPTED,
         ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        ErrorKind::InsufficientPrivilege => ERRCODE_INSUFFICIENT_PRIVILEGE,
         ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
     }
 }

@@ -4,7 +4,9 @@ use pgrx::prelude::*;
 use pgrx::PgRelation;
 
 use crate::catalog::relation::{ReadAs, Relation};
-use crate::catalog::{deployments, projects};
+use serde_json::json;
+
+use crate::catalog::{audit, deployments, projects};
 use crate::core::data::RawValue;
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::train::score_rows;
@@ -15,7 +17,7 @@ use crate::scoring::cache::{self, LoadedModel};
 /// Scores every row of `relation_name` with the project's deployed model: `(id, score)` where
 /// `id` is the row's integer key from `id_column` and `score` what `predict_proba` (binary) or
 /// `predict` (regression) would return for the row.
-#[pg_extern(stable, parallel_unsafe, name = "predict_batch")]
+#[pg_extern(volatile, parallel_unsafe, name = "predict_batch")]
 fn predict_batch(
     project_name: &str,
     relation_name: PgRelation,
@@ -26,21 +28,26 @@ fn predict_batch(
         .ok_or_else(|| deployments::no_deployment(project_name))
         .or_raise();
     let m = cache::by_id(d.model_id).or_raise();
-    TableIterator::new(run(&m, relation_name.oid(), id_column).or_raise())
+    TableIterator::new(run(&m, Some(&project.name), relation_name.oid(), id_column).or_raise())
 }
 
 /// Scores every row of `relation_name` with a model given by id.
-#[pg_extern(stable, parallel_unsafe, name = "predict_batch")]
+#[pg_extern(volatile, parallel_unsafe, name = "predict_batch")]
 fn predict_batch_model(
     model_id: i64,
     relation_name: PgRelation,
     id_column: &str,
 ) -> TableIterator<'static, (name!(id, Option<i64>), name!(score, f64))> {
     let m = cache::by_id(model_id).or_raise();
-    TableIterator::new(run(&m, relation_name.oid(), id_column).or_raise())
+    TableIterator::new(run(&m, None, relation_name.oid(), id_column).or_raise())
 }
 
-fn run(m: &LoadedModel, relation_oid: pg_sys::Oid, id_column: &str) -> Result<Vec<(Option<i64>, f64)>> {
+fn run(
+    m: &LoadedModel,
+    project: Option<&str>,
+    relation_oid: pg_sys::Oid,
+    id_column: &str,
+) -> Result<Vec<(Option<i64>, f64)>> {
     let relation = Relation::describe(relation_oid);
     let id = relation.column(id_column)?;
     if !matches!(id.type_name.as_str(), "smallint" | "integer" | "bigint") {
@@ -54,6 +61,12 @@ fn run(m: &LoadedModel, relation_oid: pg_sys::Oid, id_column: &str) -> Result<Ve
     let refs: Vec<_> = features.iter().collect();
     let rows: Vec<usize> = (0..ids.len()).collect();
     let scores = score_rows(&m.model, &refs, &rows)?;
+    audit::record(
+        audit::Action::PredictBatch,
+        project,
+        Some(m.id),
+        json!({"relation": relation.sql_name, "id_column": id_column, "rows": rows.len()}),
+    );
     Ok(rows
         .iter()
         .zip(scores)

@@ -142,7 +142,7 @@ fn prepare_destination(destination: &str, source_oid: pg_sys::Oid, replace: bool
         ));
     }
     let quoted = parts.iter().map(quote_identifier).collect::<Vec<_>>().join(".");
-    let existing = crate::catalog::first_two::<pg_sys::Oid, String>(
+    let existing = crate::catalog::first_two_as_caller::<pg_sys::Oid, String>(
         "SELECT c.oid, c.relkind::text FROM pg_catalog.pg_class c WHERE c.oid = to_regclass($1)",
         &[quoted.as_str().into()],
     );

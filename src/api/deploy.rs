@@ -54,18 +54,18 @@ fn deploy_by_strategy(project_name: &str, strategy: &str) -> Result<DeployRow> {
             format!("project \"{project_name}\" has no models"),
         )
     })?;
-    let id = deployments::insert(project.id, model_id, strategy)?;
+    let id = deployments::insert(project.id, &project.name, model_id, strategy)?;
     Ok((id, project.name, model_id, strategy.to_owned()))
 }
 
 fn deploy_by_id(model_id: i64) -> Result<DeployRow> {
     let (project_id, _) = models::load(model_id)?;
-    let name = Spi::get_one_with_args::<String>(
+    let name = crate::catalog::get_one::<String>(
         "SELECT name FROM aimass.projects WHERE id = $1",
         &[project_id.into()],
     )
     .or_raise()
     .unwrap_or_default();
-    let id = deployments::insert(project_id, model_id, "model_id")?;
+    let id = deployments::insert(project_id, &name, model_id, "model_id")?;
     Ok((id, name, model_id, "model_id".to_owned()))
 }

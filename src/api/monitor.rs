@@ -4,7 +4,9 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::{JsonB, PgRelation};
+use serde_json::json;
 
+use crate::catalog::audit::{self, Action};
 use crate::catalog::monitors::{self, CheckContext, Window};
 use crate::catalog::relation::{ReadAs, Relation};
 use crate::catalog::{deployments, projects};
@@ -61,6 +63,12 @@ fn monitor(project_name: &str, relation_name: PgRelation, options: default!(Json
     .or_raise()
     .unwrap_or_else(|| relation.sql_name.clone());
     monitors::upsert(project.id, &qualified, &o).or_raise();
+    audit::record(
+        Action::Monitor,
+        Some(&project.name),
+        None,
+        json!({"relation": qualified, "options": o.to_json()}),
+    );
     JsonB(monitors::describe(&project.name, &qualified, &o))
 }
 
@@ -68,7 +76,11 @@ fn monitor(project_name: &str, relation_name: PgRelation, options: default!(Json
 #[pg_extern(volatile, parallel_unsafe, name = "unmonitor")]
 fn unmonitor(project_name: &str) -> bool {
     let project = projects::get(project_name).or_raise();
-    monitors::delete(project.id)
+    let removed = monitors::delete(project.id);
+    if removed {
+        audit::record(Action::Unmonitor, Some(&project.name), None, json!({}));
+    }
+    removed
 }
 
 /// One check now of the project's deployed model on `relation_name` (default: the monitored
@@ -139,6 +151,24 @@ fn run(
             .with_hint("Name the relation to check, or configure one with aimass.monitor(project, relation)."))
         }
     };
+    if let (None, Some(m)) = (relation_oid, &monitor) {
+        // A scheduled check (the worker is a superuser) reads only what the monitor's creator may.
+        let allowed = Spi::get_one_with_args::<bool>(
+            "SELECT has_table_privilege($1, $2, 'SELECT')",
+            &[m.created_by.as_str().into(), oid.into()],
+        )
+        .or_raise()
+        .unwrap_or(false);
+        if !allowed {
+            return Err(AimassError::new(
+                ErrorKind::InsufficientPrivilege,
+                format!(
+                    "permission denied: role \"{}\", which configured the monitor of project \"{}\", may not read {}",
+                    m.created_by, project.name, m.relation
+                ),
+            ));
+        }
+    }
     let options = match monitor {
         Some(m) => m.options,
         None => MonitorOptions::parse(&serde_json::Value::Null)?,

@@ -5,7 +5,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::{json, Value};
 
 use crate::catalog::relation::{ReadAs, Relation};
-use crate::catalog::{binnings, deployments, models, projects};
+use crate::catalog::{audit, binnings, deployments, models, privileges, projects};
 use crate::core::data::{Column, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::hash::content_hash;
@@ -130,6 +130,12 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         return Err(AimassError::invalid_parameter("project_name must not be empty"));
     }
     let policy = deploy_policy(a.deploy)?;
+    // Deploying needs aimass_admin: an explicit 'always' is refused before any work, the default
+    // 'if_better' only leaves the model undeployed.
+    let may_deploy = privileges::caller_has("aimass_admin");
+    if policy == DeployPolicy::Always && !may_deploy {
+        privileges::require("aimass_admin", "deploy")?;
+    }
     let existing = projects::find(a.project);
     let prev = existing.as_ref().and_then(|p| models::latest_training_args(p.id));
     let prev = prev.as_ref();
@@ -343,8 +349,30 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         },
     })?;
 
+    audit::record(
+        audit::Action::Train,
+        Some(&project.name),
+        Some(model_id),
+        json!({
+            "relation": relation.sql_name,
+            "target": target,
+            "algorithm": outcome.model.algorithm.as_str(),
+            "hyperparams": outcome.hyperparams,
+            "split": split.as_string(),
+            "features": feature_names.len(),
+            "rows": outcome.train_rows + outcome.test_rows,
+            "deploy": a.deploy,
+        }),
+    );
     let deployed = match policy {
         DeployPolicy::Never => false,
+        DeployPolicy::IfBetter if !may_deploy => {
+            pgrx::notice!(
+                "model {model_id} was not deployed: deploying needs aimass_admin, which {} is not",
+                crate::catalog::owner::caller_name()
+            );
+            false
+        }
         DeployPolicy::Always => true,
         DeployPolicy::IfBetter => match deployments::current_by_project_name(a.project) {
             None => true,
@@ -358,6 +386,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     if deployed {
         deployments::insert(
             project.id,
+            &project.name,
             model_id,
             if policy == DeployPolicy::Always { "always" } else { "if_better" },
         )?;

@@ -1,6 +1,5 @@
 //! `aimass.binnings`: supervised binnings stored as jsonb.
 
-use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
@@ -17,9 +16,17 @@ pub fn insert(
 ) -> Result<i64> {
     let cols = serde_json::to_value(columns)
         .map_err(|e| AimassError::internal(format!("cannot encode binning: {e}")))?;
-    Spi::get_one_with_args::<i64>(
-        "INSERT INTO aimass.binnings (relation, target, method, options, columns) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        &[relation.into(), target.into(), method.into(), JsonB(options.clone()).into(), JsonB(cols).into()],
+    super::get_one::<i64>(
+        "INSERT INTO aimass.binnings (relation, target, method, options, columns, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        &[
+            relation.into(),
+            target.into(),
+            method.into(),
+            JsonB(options.clone()).into(),
+            JsonB(cols).into(),
+            super::owner::caller_name().into(),
+        ],
     )
     .or_raise()
     .ok_or_else(|| AimassError::internal("binning insert returned no id"))
@@ -27,7 +34,7 @@ pub fn insert(
 
 /// The column binnings of a stored binning.
 pub fn load(id: i64) -> Result<Vec<ColumnBinning>> {
-    let v: Option<JsonB> = Spi::connect(|client| {
+    let v: Option<JsonB> = super::connect(|client| {
         let t = client.select("SELECT columns FROM aimass.binnings WHERE id = $1", Some(1), &[id.into()])?;
         if t.is_empty() {
             return Ok::<_, pgrx::spi::Error>(None);

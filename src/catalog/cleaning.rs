@@ -1,6 +1,5 @@
 //! `aimass.cleaning_recipes`: fitted cleanings, stored as jsonb.
 
-use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
@@ -17,15 +16,16 @@ pub fn insert(
 ) -> Result<i64> {
     let recipe = serde_json::to_value(recipe)
         .map_err(|e| AimassError::internal(format!("cannot encode recipe: {e}")))?;
-    Spi::get_one_with_args::<i64>(
-        "INSERT INTO aimass.cleaning_recipes (source, destination, options, recipe, report)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    super::get_one::<i64>(
+        "INSERT INTO aimass.cleaning_recipes (source, destination, options, recipe, report, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         &[
             source.into(),
             destination.into(),
             JsonB(options.clone()).into(),
             JsonB(recipe).into(),
             JsonB(report.clone()).into(),
+            super::owner::caller_name().into(),
         ],
     )
     .or_raise()
@@ -34,7 +34,7 @@ pub fn insert(
 
 /// Stores the report once the recipe's id is part of it.
 pub fn set_report(id: i64, report: &Value) {
-    Spi::run_with_args(
+    super::run(
         "UPDATE aimass.cleaning_recipes SET report = $2 WHERE id = $1",
         &[id.into(), JsonB(report.clone()).into()],
     )
@@ -42,7 +42,7 @@ pub fn set_report(id: i64, report: &Value) {
 }
 
 pub fn load(id: i64) -> Result<CleaningRecipe> {
-    let v: Option<JsonB> = Spi::connect(|client| {
+    let v: Option<JsonB> = super::connect(|client| {
         let t = client.select(
             "SELECT recipe FROM aimass.cleaning_recipes WHERE id = $1",
             Some(1),

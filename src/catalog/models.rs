@@ -1,6 +1,5 @@
 //! `aimass.models` and `aimass.snapshots`.
 
-use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
@@ -41,7 +40,7 @@ fn json(v: &impl serde::Serialize) -> Result<JsonB> {
 pub fn insert(m: NewModel<'_>) -> Result<i64> {
     let bytes = artifact::encode(m.model)?;
     let s = m.snapshot;
-    let snapshot_id = Spi::get_one_with_args::<i64>(
+    let snapshot_id = super::get_one::<i64>(
         "INSERT INTO aimass.snapshots (relation, columns, row_count, train_rows, test_rows, split, content_hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         &[
@@ -58,10 +57,10 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
     .ok_or_else(|| AimassError::internal("snapshot insert returned no id"))?;
     let target = json(&m.model.target)?;
     let recipe = json(&m.model.recipe)?;
-    Spi::get_one_with_args::<i64>(
+    super::get_one::<i64>(
         "INSERT INTO aimass.models (project_id, algorithm, task, hyperparams, preprocessing, features, target,
-                                    metrics, snapshot_id, training_args, artifact, artifact_format, reference)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                                    metrics, snapshot_id, training_args, artifact, artifact_format, reference, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         &[
             m.project_id.into(),
             m.model.algorithm.as_str().into(),
@@ -76,6 +75,7 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
             bytes.into(),
             (artifact::FORMAT_VERSION as i32).into(),
             JsonB(m.reference).into(),
+            super::owner::caller_name().into(),
         ],
     )
     .or_raise()
@@ -96,7 +96,7 @@ pub fn load(model_id: i64) -> Result<(i64, Model)> {
 
 /// The training arguments of the project's latest model, to reuse in the next training.
 pub fn latest_training_args(project_id: i64) -> Option<Value> {
-    Spi::get_one_with_args::<JsonB>(
+    super::get_one::<JsonB>(
         "SELECT training_args FROM aimass.models WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
         &[project_id.into()],
     )
@@ -107,7 +107,7 @@ pub fn latest_training_args(project_id: i64) -> Option<Value> {
 
 /// A model's test-split headline metric (see [`Task::headline_metric`]), if recorded.
 pub fn headline(model_id: i64, task: Task) -> Option<f64> {
-    Spi::get_one_with_args::<f64>(
+    super::get_one::<f64>(
         "SELECT (metrics -> 'test' ->> $2)::float8 FROM aimass.models WHERE id = $1",
         &[model_id.into(), task.headline_metric().into()],
     )

@@ -1,7 +1,6 @@
 //! `aimass.monitors`, `aimass.drift_reports` and `aimass.alerts`: what is watched, what each
 //! check found, and the alerts still open.
 
-use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::{json, Value};
 
@@ -14,16 +13,28 @@ pub struct Monitor {
     /// The relation as `regclass` text when it was configured.
     pub relation: String,
     pub options: MonitorOptions,
+    /// The role that configured the monitor: scheduled checks read the relation only while it
+    /// may.
+    pub created_by: String,
 }
 
 pub fn find(project_id: i64) -> Result<Option<Monitor>> {
-    let row = super::first_two::<String, JsonB>(
-        "SELECT relation, options FROM aimass.monitors WHERE project_id = $1",
-        &[project_id.into()],
-    );
+    let row = super::connect(|client| {
+        let t = client.select(
+            "SELECT relation, options, created_by::text FROM aimass.monitors WHERE project_id = $1",
+            Some(1),
+            &[project_id.into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        let row = t.first();
+        Ok(Some((row.get::<String>(1)?, row.get::<JsonB>(2)?, row.get::<String>(3)?)))
+    })
+    .or_raise();
     match row {
-        Some((Some(relation), Some(options))) => {
-            Ok(Some(Monitor { relation, options: MonitorOptions::parse(&options.0)? }))
+        Some((Some(relation), Some(options), Some(created_by))) => {
+            Ok(Some(Monitor { relation, options: MonitorOptions::parse(&options.0)?, created_by }))
         }
         _ => Ok(None),
     }
@@ -31,7 +42,7 @@ pub fn find(project_id: i64) -> Result<Option<Monitor>> {
 
 /// Checks that the option intervals are PostgreSQL intervals (and `every` a positive one).
 pub fn check_intervals(o: &MonitorOptions) -> Result<()> {
-    let positive = Spi::get_one_with_args::<bool>(
+    let positive = super::get_one::<bool>(
         "SELECT $1::interval > '0'::interval AND $2::interval > '0'::interval AND $3::interval >= '0'::interval",
         &[o.every.as_str().into(), o.window.as_str().into(), o.label_delay.as_str().into()],
     )
@@ -47,13 +58,19 @@ pub fn check_intervals(o: &MonitorOptions) -> Result<()> {
 
 /// Creates or replaces the project's monitor; the first check is due now.
 pub fn upsert(project_id: i64, relation: &str, options: &MonitorOptions) -> Result<()> {
-    Spi::run_with_args(
-        "INSERT INTO aimass.monitors (project_id, relation, options, every)
-         VALUES ($1, $2, $3, $4::interval)
+    super::run(
+        "INSERT INTO aimass.monitors (project_id, relation, options, every, created_by)
+         VALUES ($1, $2, $3, $4::interval, $5)
          ON CONFLICT (project_id) DO UPDATE
             SET relation = EXCLUDED.relation, options = EXCLUDED.options, every = EXCLUDED.every,
-                enabled = true, next_check_at = now(), created_at = now(), created_by = current_user",
-        &[project_id.into(), relation.into(), JsonB(options.to_json()).into(), options.every.as_str().into()],
+                enabled = true, next_check_at = now(), created_at = now(), created_by = EXCLUDED.created_by",
+        &[
+            project_id.into(),
+            relation.into(),
+            JsonB(options.to_json()).into(),
+            options.every.as_str().into(),
+            super::owner::caller_name().into(),
+        ],
     )
     .or_raise();
     Ok(())
@@ -61,7 +78,7 @@ pub fn upsert(project_id: i64, relation: &str, options: &MonitorOptions) -> Resu
 
 /// Removes the project's monitor; whether there was one. Its reports and alerts stay.
 pub fn delete(project_id: i64) -> bool {
-    Spi::get_one_with_args::<i64>(
+    super::get_one::<i64>(
         "WITH d AS (DELETE FROM aimass.monitors WHERE project_id = $1 RETURNING 1) SELECT count(*) FROM d",
         &[project_id.into()],
     )
@@ -88,7 +105,7 @@ pub struct CheckContext<'a> {
 }
 
 pub fn new_check_id() -> i64 {
-    Spi::get_one::<i64>("SELECT nextval('aimass.drift_checks_seq')")
+    super::get_one::<i64>("SELECT nextval('aimass.drift_checks_seq')", &[])
         .or_raise()
         .ok_or_else(|| AimassError::internal("no check id"))
         .or_raise()
@@ -96,7 +113,7 @@ pub fn new_check_id() -> i64 {
 
 /// Writes one finding into `aimass.drift_reports`.
 pub fn record(c: &CheckContext<'_>, f: &Finding, w: &Window) {
-    Spi::run_with_args(
+    super::run(
         "INSERT INTO aimass.drift_reports (check_id, project_id, model_id, relation, window_start, window_end,
                                            live_rows, kind, feature, statistic, value, expected, threshold, status)
          VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13, $14)",
@@ -137,13 +154,13 @@ pub fn update_alerts(c: &CheckContext<'_>, f: &Finding) -> Option<i64> {
     };
     if !matches!(f.status, "warn" | "alert") {
         if f.status == "ok" {
-            Spi::run_with_args(&key("resolved_at = now()"), &args()).or_raise();
+            super::run(&key("resolved_at = now()"), &args()).or_raise();
         }
         return None;
     }
     let mut refresh = args();
     refresh.extend([f.status.into(), f.value.into(), c.check_id.into()]);
-    let refreshed = Spi::get_one_with_args::<i64>(
+    let refreshed = super::get_one::<i64>(
         &format!(
             "WITH u AS ({} AND status = $5 RETURNING 1) SELECT count(*) FROM u",
             key("value = $6, check_id = $7, last_seen_at = now()")
@@ -155,8 +172,8 @@ pub fn update_alerts(c: &CheckContext<'_>, f: &Finding) -> Option<i64> {
     if refreshed > 0 {
         return None;
     }
-    Spi::run_with_args(&key("resolved_at = now()"), &args()).or_raise();
-    let payload = Spi::get_one_with_args::<JsonB>(
+    super::run(&key("resolved_at = now()"), &args()).or_raise();
+    let payload = super::get_one::<JsonB>(
         "WITH a AS (
            INSERT INTO aimass.alerts (project_id, model_id, check_id, kind, feature, statistic, value, threshold, status)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *)
@@ -180,7 +197,7 @@ pub fn update_alerts(c: &CheckContext<'_>, f: &Finding) -> Option<i64> {
     .or_raise()
     .map(|j| j.0)
     .unwrap_or(Value::Null);
-    Spi::run_with_args("SELECT pg_notify('aimass_alerts', $1)", &[payload.to_string().into()]).or_raise();
+    super::run("SELECT pg_notify('aimass_alerts', $1)", &[payload.to_string().into()]).or_raise();
     pgrx::log!(
         "aimass: {} on project \"{}\" (model {}): {} {} = {:.4}, threshold {}",
         f.status,
@@ -196,7 +213,7 @@ pub fn update_alerts(c: &CheckContext<'_>, f: &Finding) -> Option<i64> {
 
 /// The training test metric `name` of a model (the training one when there is no test split).
 pub fn training_metric(model_id: i64, name: &str) -> Option<f64> {
-    Spi::get_one_with_args::<f64>(
+    super::get_one::<f64>(
         "SELECT coalesce(metrics -> 'test' ->> $2, metrics -> 'train' ->> $2)::float8 FROM aimass.models WHERE id = $1",
         &[model_id.into(), name.into()],
     )
@@ -206,7 +223,7 @@ pub fn training_metric(model_id: i64, name: &str) -> Option<f64> {
 
 /// A model's stored drift reference.
 pub fn reference(model_id: i64) -> Result<Value> {
-    Spi::get_one_with_args::<JsonB>("SELECT reference FROM aimass.models WHERE id = $1", &[model_id.into()])
+    super::get_one::<JsonB>("SELECT reference FROM aimass.models WHERE id = $1", &[model_id.into()])
         .or_raise()
         .map(|j| j.0)
         .ok_or_else(|| {

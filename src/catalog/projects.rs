@@ -1,7 +1,5 @@
 //! `aimass.projects`.
 
-use pgrx::prelude::*;
-
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::task::Task;
 use crate::error::OrRaise;
@@ -42,9 +40,9 @@ pub fn find_or_create(name: &str, task: Task) -> Result<Project> {
         }
         return Ok(p);
     }
-    let id = Spi::get_one_with_args::<i64>(
-        "INSERT INTO aimass.projects (name, task) VALUES ($1, $2) RETURNING id",
-        &[name.into(), task.as_str().into()],
+    let id = super::get_one::<i64>(
+        "INSERT INTO aimass.projects (name, task, created_by) VALUES ($1, $2, $3) RETURNING id",
+        &[name.into(), task.as_str().into(), super::owner::caller_name().into()],
     )
     .or_raise()
     .ok_or_else(|| AimassError::internal("project insert returned no id"))?;

@@ -139,7 +139,7 @@ COMMENT ON TABLE aimass.alerts IS 'Warnings and alerts of monitoring: open until
 -- aimass.check_drift and turns any failure (a dropped table, a bad configuration) into an error
 -- row instead of an error. Returns the worst status.
 CREATE FUNCTION aimass.run_monitor(project_id bigint) RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     m record;
     result text;
@@ -211,7 +211,7 @@ COMMENT ON TABLE aimass.predictions IS 'Logged predictions (aimass.log_predictio
 -- A row trigger that logs a sampled share of inserted rows into aimass.predictions, scored by the
 -- project's deployed model: arguments project name, share (default 1) and key column (optional).
 CREATE FUNCTION aimass.log_prediction() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     share float8 := coalesce(TG_ARGV[1], '1')::float8;
     m record;
@@ -264,6 +264,36 @@ CREATE TRIGGER scoring_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aim
 CREATE TRIGGER scoring_cache AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aimass.deployments
     FOR EACH STATEMENT EXECUTE FUNCTION aimass._catalog_changed();
 
+CREATE TABLE aimass.audit_log (
+    id            bigserial PRIMARY KEY,
+    at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+    role          name NOT NULL,
+    session_role  name NOT NULL DEFAULT session_user,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'monitor', 'unmonitor', 'predict_batch')),
+    project       text,
+    model_id      bigint,
+    arguments     jsonb NOT NULL DEFAULT '{}',
+    xact          xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+CREATE INDEX audit_log_project_idx ON aimass.audit_log (project, at);
+COMMENT ON TABLE aimass.audit_log IS 'Who trained, deployed, rolled back, changed monitoring and scored in bulk: role, time, project, model and arguments. Append-only except for superusers.';
+
+-- Append-only: only a superuser may change or remove audit rows.
+CREATE FUNCTION aimass._audit_log_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        RAISE EXCEPTION 'aimass.audit_log is append-only: % is not allowed', TG_OP
+              USING ERRCODE = '42501', HINT = 'Only a superuser may change or remove audit rows.';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON aimass.audit_log
+    FOR EACH ROW EXECUTE FUNCTION aimass._audit_log_append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON aimass.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION aimass._audit_log_append_only();
+
 CREATE VIEW aimass.models_overview AS
 SELECT p.name AS project,
        m.id AS model_id,
@@ -305,6 +335,8 @@ SELECT pg_catalog.pg_extension_config_dump('aimass.alerts', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.alerts_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.predictions', '');
 SELECT pg_catalog.pg_extension_config_dump('aimass.predictions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('aimass.audit_log_id_seq', '');
 "#,
     name = "catalog",
     bootstrap

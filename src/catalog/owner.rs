@@ -1,0 +1,111 @@
+//! The catalog is read and written with the rights of the extension's owner, everything else
+//! with the caller's.
+//!
+//! The catalog tables grant nothing to ordinary roles (only SELECT to the aimass roles, see
+//! `privileges.rs`), so a role can change a model, a deployment or the audit log only through the
+//! functions it may EXECUTE. Those functions read user tables as the caller, through SPI, as any
+//! SQL the caller wrote would: a role without SELECT on a table cannot train, profile or score in
+//! batch on it. Only the catalog statements of this module's callers switch, the way PostgreSQL
+//! runs a SECURITY DEFINER function: the user id becomes the owner of schema `aimass` and
+//! `search_path` becomes `pg_catalog, pg_temp` (so that no operator or function of the caller's
+//! schemas can be slipped into the owner's statements); both are restored afterwards, and by
+//! PostgreSQL itself when an error aborts the (sub)transaction.
+
+use std::cell::Cell;
+use std::ffi::CStr;
+
+use pgrx::pg_sys;
+
+thread_local! {
+    /// The caller's role while switched (`InvalidOid` when not switched).
+    static CALLER: Cell<pg_sys::Oid> = const { Cell::new(pg_sys::InvalidOid) };
+}
+
+/// Runs `f` with the extension owner's rights (nested calls run as they are).
+pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
+    if CALLER.with(Cell::get) != pg_sys::InvalidOid {
+        return f();
+    }
+    let _switched = Switched::enter();
+    f()
+}
+
+/// The role that called the extension: the current user, or the one saved while switched.
+pub fn caller() -> pg_sys::Oid {
+    match CALLER.with(Cell::get) {
+        pg_sys::InvalidOid => unsafe { pg_sys::GetUserId() },
+        oid => oid,
+    }
+}
+
+/// The calling role's name (recorded as `created_by`, `deployed_by` and in the audit log).
+pub fn caller_name() -> String {
+    role_name(caller())
+}
+
+pub fn role_name(role: pg_sys::Oid) -> String {
+    // SAFETY: GetUserNameFromId returns a palloc'd C string or raises for an unknown role.
+    unsafe { CStr::from_ptr(pg_sys::GetUserNameFromId(role, false)).to_string_lossy().into_owned() }
+}
+
+/// The owner of schema `aimass` (the role that created the extension).
+fn owner() -> pg_sys::Oid {
+    // SAFETY: a syscache lookup of the schema by oid; the tuple is released before returning.
+    unsafe {
+        let nsp = pg_sys::get_namespace_oid(c"aimass".as_ptr(), false);
+        let tuple = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::NAMESPACEOID as i32, nsp.into());
+        if tuple.is_null() {
+            pgrx::error!("aimass: schema aimass vanished");
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_namespace>(tuple);
+        let owner = (*form).nspowner;
+        pg_sys::ReleaseSysCache(tuple);
+        owner
+    }
+}
+
+/// A switched user id and search_path, restored on drop.
+struct Switched {
+    user: pg_sys::Oid,
+    context: i32,
+    guc_nest: i32,
+}
+
+impl Switched {
+    fn enter() -> Self {
+        let owner = owner();
+        let mut user = pg_sys::InvalidOid;
+        let mut context = 0;
+        // SAFETY: the same calls fmgr_security_definer makes; GUC_ACTION_SAVE is allowed in
+        // parallel workers, which score too.
+        unsafe {
+            pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+            let guc_nest = pg_sys::NewGUCNestLevel();
+            pg_sys::set_config_option(
+                c"search_path".as_ptr(),
+                c"pg_catalog, pg_temp".as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+            pg_sys::SetUserIdAndSecContext(owner, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
+            CALLER.with(|c| c.set(user));
+            Switched { user, context, guc_nest }
+        }
+    }
+}
+
+impl Drop for Switched {
+    fn drop(&mut self) {
+        CALLER.with(|c| c.set(pg_sys::InvalidOid));
+        // SAFETY: restores what `enter` saved; on an error PostgreSQL restores the same when the
+        // (sub)transaction aborts, and doing it here too is harmless.
+        unsafe {
+            pg_sys::SetUserIdAndSecContext(self.user, self.context);
+            pg_sys::AtEOXact_GUC(!std::thread::panicking(), self.guc_nest);
+        }
+    }
+}

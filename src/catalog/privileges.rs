@@ -1,0 +1,113 @@
+//! The three roles of the extension and what each may do.
+//!
+//! | role | may | member of |
+//! |---|---|---|
+//! | `aimass_scorer` | score: predict, predict_proba, explain, score_points, predict_batch; see projects and deployments | |
+//! | `aimass_analyst` | train, evaluate, profile, clean, bin, select features, read the catalog (models, reports), check drift, model cards | `aimass_scorer` |
+//! | `aimass_admin` | deploy and roll back, configure monitoring, log predictions, read the audit log | `aimass_analyst` |
+//!
+//! The pure functions (the metric aggregates, ROC, lift and calibration tables) stay open to
+//! everyone: they see only what they are given. Everything else is revoked from PUBLIC. No role
+//! may write the catalog tables: only the functions do (see `owner.rs`). Roles are cluster-wide
+//! and outlive `DROP EXTENSION`; a second database's `CREATE EXTENSION` finds them.
+
+use pgrx::pg_sys;
+
+use crate::core::error::{AimassError, ErrorKind, Result};
+
+/// Whether the calling role is a superuser or has the privileges of `role`.
+pub fn caller_has(role: &str) -> bool {
+    let caller = super::owner::caller();
+    let Ok(name) = std::ffi::CString::new(role) else { return false };
+    // SAFETY: catalog lookups by oid and name.
+    unsafe {
+        if pg_sys::superuser_arg(caller) {
+            return true;
+        }
+        let role = pg_sys::get_role_oid(name.as_ptr(), true);
+        role != pg_sys::InvalidOid && pg_sys::has_privs_of_role(caller, role)
+    }
+}
+
+/// An error unless the caller has the privileges of `role`.
+pub fn require(role: &str, what: &str) -> Result<()> {
+    if caller_has(role) {
+        return Ok(());
+    }
+    Err(AimassError::new(
+        ErrorKind::InsufficientPrivilege,
+        format!(
+            "permission denied to {what}: role \"{}\" is not a member of {role}",
+            super::owner::caller_name()
+        ),
+    )
+    .with_hint(format!("Ask an administrator for GRANT {role} TO {};", super::owner::caller_name())))
+}
+
+pgrx::extension_sql!(
+    r#"
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'aimass_scorer') THEN
+        CREATE ROLE aimass_scorer NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'aimass_analyst') THEN
+        CREATE ROLE aimass_analyst NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'aimass_admin') THEN
+        CREATE ROLE aimass_admin NOLOGIN;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('aimass_analyst', 'aimass_scorer', 'MEMBER') THEN
+        GRANT aimass_scorer TO aimass_analyst;
+    END IF;
+    IF NOT pg_catalog.pg_has_role('aimass_admin', 'aimass_analyst', 'MEMBER') THEN
+        GRANT aimass_analyst TO aimass_admin;
+    END IF;
+END
+$roles$;
+COMMENT ON ROLE aimass_scorer IS 'aimass: may score with deployed models (predict, predict_proba, explain, predict_batch).';
+COMMENT ON ROLE aimass_analyst IS 'aimass: may train, evaluate, profile and read the catalog; not deploy.';
+COMMENT ON ROLE aimass_admin IS 'aimass: may deploy, roll back, configure monitoring and read the audit log.';
+
+GRANT USAGE ON SCHEMA aimass TO PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA aimass FROM PUBLIC;
+
+DO $grants$
+DECLARE
+    grants CONSTANT text[][] := ARRAY[
+        ['PUBLIC', 'auc'], ['PUBLIC', 'ks'], ['PUBLIC', 'gini'], ['PUBLIC', 'brier'],
+        ['PUBLIC', 'log_loss'], ['PUBLIC', 'iv'], ['PUBLIC', 'psi'], ['PUBLIC', 'roc_curve'],
+        ['PUBLIC', 'lift_table'], ['PUBLIC', 'calibration_table'],
+        ['aimass_scorer', 'predict'], ['aimass_scorer', 'predict_proba'], ['aimass_scorer', 'explain'],
+        ['aimass_scorer', 'score_points'], ['aimass_scorer', 'predict_batch'],
+        ['aimass_analyst', 'train'], ['aimass_analyst', 'evaluate'], ['aimass_analyst', 'profile'],
+        ['aimass_analyst', 'clean'], ['aimass_analyst', 'apply_cleaning'], ['aimass_analyst', 'bin'],
+        ['aimass_analyst', 'select_features'], ['aimass_analyst', 'model_features'],
+        ['aimass_analyst', 'coefficients'], ['aimass_analyst', 'scorecard'],
+        ['aimass_analyst', 'check_drift'], ['aimass_analyst', 'model_card'],
+        ['aimass_analyst', 'challenger_report'],
+        ['aimass_admin', 'deploy'], ['aimass_admin', 'monitor'], ['aimass_admin', 'unmonitor'],
+        ['aimass_admin', 'run_monitor'], ['aimass_admin', 'log_prediction']
+    ];
+    g text[];
+    f regprocedure;
+BEGIN
+    FOREACH g SLICE 1 IN ARRAY grants LOOP
+        FOR f IN SELECT p.oid FROM pg_catalog.pg_proc p
+                  WHERE p.pronamespace = 'aimass'::regnamespace AND p.proname = g[2] LOOP
+            EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, g[1]);
+        END LOOP;
+    END LOOP;
+END
+$grants$;
+
+GRANT SELECT ON aimass.projects, aimass.deployments TO aimass_scorer;
+GRANT SELECT ON aimass.snapshots, aimass.models, aimass.cleaning_recipes, aimass.binnings, aimass.monitors,
+                aimass.drift_reports, aimass.alerts, aimass.predictions, aimass.models_overview,
+                aimass.monitoring_status TO aimass_analyst;
+GRANT UPDATE (label) ON aimass.predictions TO aimass_analyst;
+GRANT SELECT ON aimass.audit_log TO aimass_admin;
+"#,
+    name = "privileges",
+    finalize
+);
