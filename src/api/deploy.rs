@@ -9,16 +9,33 @@ use crate::error::OrRaise;
 type DeployRow = (i64, String, i64, String);
 
 /// Deploys a project's model chosen by `strategy`: `best_score` (best test AUC, or lowest RMSE),
-/// `most_recent`, or `rollback` (the model deployed before the current one).
+/// `most_recent`, or `rollback` (the model deployed before the current one), as the champion.
+///
+/// Champion/challenger: `challenger` deploys `model_id` next to the champion, serving a `share`
+/// of the calls (routed by a hash of `key_column`, or of the feature values without one;
+/// `share => 0` is shadow mode: it scores in the prediction log only); `promote` makes the
+/// challenger the champion; `end_challenge` keeps the champion and ends the challenge. Any new
+/// champion ends a challenge.
 #[pg_extern(volatile, parallel_unsafe, name = "deploy")]
 fn deploy(
     project_name: &str,
     strategy: default!(&str, "'best_score'"),
+    model_id: default!(Option<i64>, "NULL"),
+    share: default!(Option<f64>, "NULL"),
+    key_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (name!(deployment_id, i64), name!(project, String), name!(model_id, i64), name!(strategy, String)),
 > {
-    TableIterator::once(deploy_by_strategy(project_name, strategy).or_raise())
+    let challenge = Challenge { model_id, share, key_column };
+    TableIterator::once(deploy_by_strategy(project_name, strategy, challenge).or_raise())
+}
+
+/// The challenger arguments of `deploy`.
+struct Challenge<'a> {
+    model_id: Option<i64>,
+    share: Option<f64>,
+    key_column: Option<&'a str>,
 }
 
 /// Deploys the given model in its project.
@@ -32,9 +49,29 @@ fn deploy_model(
     TableIterator::once(deploy_by_id(model_id).or_raise())
 }
 
-fn deploy_by_strategy(project_name: &str, strategy: &str) -> Result<DeployRow> {
+fn deploy_by_strategy(project_name: &str, strategy: &str, challenge: Challenge<'_>) -> Result<DeployRow> {
     let project = projects::get(project_name)?;
+    let challenger_args =
+        challenge.model_id.is_some() || challenge.share.is_some() || challenge.key_column.is_some();
+    if challenger_args && strategy != "challenger" {
+        return Err(AimassError::invalid_parameter(format!(
+            "model_id, share and key_column apply to strategy 'challenger', not '{strategy}'"
+        ))
+        .with_hint("Deploy a model as the champion with SELECT * FROM aimass.deploy(model_id);"));
+    }
+    let current = deployments::current_by_project_name(&project.name);
     let model_id = match strategy {
+        "challenger" => return deploy_challenger(&project, current, challenge),
+        "promote" | "end_challenge" => {
+            let Some(d) = current else { return Err(deployments::no_deployment(&project.name)) };
+            let Some(c) = d.challenger else {
+                return Err(AimassError::new(
+                    ErrorKind::NotInPrerequisiteState,
+                    format!("project \"{project_name}\" has no challenger"),
+                ));
+            };
+            Some(if strategy == "promote" { c.model_id } else { d.model_id })
+        }
         "best_score" => deployments::best_model(project.id, project.task),
         "most_recent" => deployments::most_recent_model(project.id),
         "rollback" => Some(deployments::previous_model(project.id).ok_or_else(|| {
@@ -45,7 +82,7 @@ fn deploy_by_strategy(project_name: &str, strategy: &str) -> Result<DeployRow> {
         })?),
         other => {
             return Err(AimassError::invalid_parameter(format!("unknown deployment strategy \"{other}\""))
-                .with_hint("Use 'best_score', 'most_recent' or 'rollback', or deploy a model id."))
+                .with_hint("Use 'best_score', 'most_recent', 'rollback', 'challenger', 'promote' or 'end_challenge', or deploy a model id."))
         }
     };
     let model_id = model_id.ok_or_else(|| {
@@ -69,3 +106,85 @@ fn deploy_by_id(model_id: i64) -> Result<DeployRow> {
     let id = deployments::insert(project_id, &name, model_id, "model_id")?;
     Ok((id, name, model_id, "model_id".to_owned()))
 }
+
+fn deploy_challenger(
+    project: &projects::Project,
+    current: Option<deployments::Deployment>,
+    c: Challenge<'_>,
+) -> Result<DeployRow> {
+    let Some(model_id) = c.model_id else {
+        return Err(AimassError::invalid_parameter(
+            "strategy 'challenger' needs model_id, the challenger model",
+        ));
+    };
+    let share = c.share.ok_or_else(|| {
+        AimassError::invalid_parameter(
+            "strategy 'challenger' needs share, the share of calls it serves (0 for shadow)",
+        )
+    })?;
+    if !(0.0..=1.0).contains(&share) {
+        return Err(AimassError::invalid_parameter(format!("share must be between 0 and 1, not {share}")));
+    }
+    if c.key_column == Some("") {
+        return Err(AimassError::invalid_parameter("key_column must not be empty"));
+    }
+    let (model_project, _) = models::load(model_id)?;
+    if model_project != project.id {
+        return Err(AimassError::invalid_parameter(format!(
+            "model {model_id} belongs to another project than \"{}\"",
+            project.name
+        )));
+    }
+    let Some(current) = current else { return Err(deployments::no_deployment(&project.name)) };
+    if current.model_id == model_id {
+        return Err(AimassError::invalid_parameter(format!("model {model_id} is the champion already")));
+    }
+    let id = deployments::insert_with_role(
+        project.id,
+        &project.name,
+        model_id,
+        "challenger",
+        Some((share, c.key_column)),
+    )?;
+    Ok((id, project.name.clone(), model_id, "challenger".to_owned()))
+}
+
+pgrx::extension_sql!(
+    r#"
+-- The champion against its challenger on the prediction log since the challenge began: both
+-- models score every logged row, so the metrics compare them on the same labelled rows.
+CREATE FUNCTION aimass.challenger_report(project_name text)
+RETURNS TABLE (role text, model_id bigint, share float8, logged bigint, served bigint, labelled bigint,
+               auc float8, ks float8, bad_rate float8, mean_score float8)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH champion AS (
+        SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d
+          JOIN aimass.projects p ON p.id = d.project_id
+         WHERE p.name = project_name AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1),
+    challenger AS (
+        SELECT d.id, d.model_id, d.share, d.deployed_at FROM aimass.deployments d, champion c
+         WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id ORDER BY d.id DESC LIMIT 1),
+    contenders AS (
+        SELECT 'champion' AS role, c.model_id, NULL::float8 AS share, 1 AS ord FROM champion c
+        UNION ALL
+        SELECT 'challenger', ch.model_id, ch.share, 2 FROM challenger ch)
+    SELECT k.role, k.model_id, k.share, count(pr.id), count(pr.id) FILTER (WHERE pr.served),
+           count(pr.label),
+           aimass.auc(pr.score, pr.label = mo.target ->> 'positive') FILTER (WHERE pr.label IS NOT NULL),
+           aimass.ks(pr.score, pr.label = mo.target ->> 'positive') FILTER (WHERE pr.label IS NOT NULL),
+           avg((pr.label = mo.target ->> 'positive')::int) FILTER (WHERE pr.label IS NOT NULL),
+           avg(pr.score)
+      FROM contenders k
+      JOIN aimass.models mo ON mo.id = k.model_id
+      CROSS JOIN challenger ch
+      LEFT JOIN aimass.predictions pr
+             ON pr.project_id = mo.project_id AND pr.model_id = k.model_id AND pr.role = k.role
+            AND pr.logged_at >= ch.deployed_at
+     GROUP BY k.role, k.model_id, k.share, k.ord
+     ORDER BY k.ord
+$$;
+COMMENT ON FUNCTION aimass.challenger_report(text) IS 'Champion against challenger on the labelled rows of the prediction log since the challenge began.';
+"#,
+    name = "challenger_report",
+    requires = ["catalog", "metric_aggregates"]
+);

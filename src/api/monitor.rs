@@ -293,7 +293,7 @@ fn read_window(
         _ => "WHERE true".to_owned(),
     };
     if let Some(project_id) = logged {
-        filter += &format!(" AND project_id = {project_id}");
+        filter += &format!(" AND project_id = {project_id} AND role = 'champion'");
     }
     if options.sample_rows > 0 {
         let total = Spi::get_one::<i64>(&format!("SELECT count(*) FROM {} {filter}", relation.sql_name))

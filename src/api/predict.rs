@@ -3,6 +3,7 @@
 //! feature order. STABLE (a deployment changes the answer) and PARALLEL SAFE.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use pgrx::prelude::*;
 use pgrx::{AnyElement, JsonB};
@@ -13,7 +14,7 @@ use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
 use crate::error::OrRaise;
 use crate::scoring::cache::{self, LoadedModel};
-use crate::scoring::row::with_row_values;
+use crate::scoring::row::{column_text, with_row_values};
 
 thread_local! {
     static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
@@ -46,12 +47,35 @@ fn finish(model: &Model, raw: &[RawValue<'_>], want: Want) -> Result<f64> {
     })
 }
 
-fn on_row(m: &LoadedModel, row: AnyElement, want: Want) -> Result<f64> {
-    let mut maps = m.row_maps.borrow_mut();
-    with_row_values(&m.model, &mut maps, row.datum(), row.oid(), |raw| finish(&m.model, raw, want))
+/// A scoring call's input: a row, a jsonb object, or numbers in the model's feature order.
+#[derive(Clone, Copy)]
+enum Input<'a> {
+    Row(&'a AnyElement),
+    Json(&'a Value),
+    Array(&'a [Option<f64>]),
 }
 
-fn on_json(m: &LoadedModel, features: &Value, want: Want) -> Result<f64> {
+/// Calls `f` with the model's raw feature values read from `input`.
+fn with_values<R>(
+    m: &LoadedModel,
+    input: Input<'_>,
+    f: impl FnOnce(&[RawValue<'_>]) -> Result<R>,
+) -> Result<R> {
+    match input {
+        Input::Row(row) => {
+            let mut maps = m.row_maps.borrow_mut();
+            with_row_values(&m.model, &mut maps, row.datum(), row.oid(), f)
+        }
+        Input::Json(features) => with_json_values(m, features, f),
+        Input::Array(features) => with_array_values(m, features, f),
+    }
+}
+
+fn with_json_values<R>(
+    m: &LoadedModel,
+    features: &Value,
+    f: impl FnOnce(&[RawValue<'_>]) -> Result<R>,
+) -> Result<R> {
     let Value::Object(map) = features else {
         return Err(AimassError::invalid_parameter("features must be a JSON object of feature name → value"));
     };
@@ -96,10 +120,14 @@ fn on_json(m: &LoadedModel, features: &Value, want: Want) -> Result<f64> {
             }
         });
     }
-    finish(&m.model, &raw, want)
+    f(&raw)
 }
 
-fn on_array(m: &LoadedModel, features: &[Option<f64>], want: Want) -> Result<f64> {
+fn with_array_values<R>(
+    m: &LoadedModel,
+    features: &[Option<f64>],
+    f: impl FnOnce(&[RawValue<'_>]) -> Result<R>,
+) -> Result<R> {
     let steps = m.model.features();
     if features.len() != steps.len() {
         return Err(AimassError::invalid_parameter(format!(
@@ -121,80 +149,116 @@ fn on_array(m: &LoadedModel, features: &[Option<f64>], want: Want) -> Result<f64
     }
     let raw: Vec<RawValue<'_>> =
         features.iter().map(|v| v.map_or(RawValue::Null, RawValue::Number)).collect();
-    finish(&m.model, &raw, want)
+    f(&raw)
 }
 
-fn deployed(project: &str) -> std::rc::Rc<LoadedModel> {
-    cache::deployed(project).or_raise()
+fn score(m: &LoadedModel, input: Input<'_>, want: Want) -> f64 {
+    with_values(m, input, |raw| finish(&m.model, raw, want)).or_raise()
 }
 
-fn by_id(model_id: i64) -> std::rc::Rc<LoadedModel> {
-    cache::by_id(model_id).or_raise()
+/// The model that serves a project's call: the champion, or the challenger for the share of
+/// calls routed to it by the row's key column (without one, by the champion's feature values).
+fn serving(project: &str, input: Input<'_>) -> Result<Rc<LoadedModel>> {
+    let served = cache::served(project)?;
+    let Some((challenger, route)) = served.challenger else { return Ok(served.champion) };
+    if route.share <= 0.0 {
+        return Ok(served.champion);
+    }
+    let key = match (&route.key_column, input) {
+        (Some(column), Input::Row(row)) => Some(column_text(row.datum(), column)?),
+        (Some(column), Input::Json(Value::Object(map))) => Some(match map.get(column) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v) => Some(v.to_string()),
+        }),
+        _ => None,
+    };
+    let to_challenger = match key {
+        Some(k) => route.to_challenger(&[k.as_deref().map_or(RawValue::Null, RawValue::Text)]),
+        None => with_values(&served.champion, input, |raw| Ok(route.to_challenger(raw)))?,
+    };
+    Ok(if to_challenger { challenger } else { served.champion })
 }
 
-/// Probability of the positive class for a table row, by the project's deployed model.
+fn by_project(project: &str, input: Input<'_>, want: Want) -> f64 {
+    score(&serving(project, input).or_raise(), input, want)
+}
+
+fn by_id(model_id: i64, input: Input<'_>, want: Want) -> f64 {
+    score(&cache::by_id(model_id).or_raise(), input, want)
+}
+
+/// Probability of the positive class for a table row, by the project's deployed model (or its
+/// challenger, for the share of rows routed to it).
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba(project_name: &str, row: AnyElement) -> f64 {
-    on_row(&deployed(project_name), row, Want::Proba).or_raise()
+    by_project(project_name, Input::Row(&row), Want::Proba)
 }
 
 /// Probability of the positive class for a table row, by a model id.
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_model(model_id: i64, row: AnyElement) -> f64 {
-    on_row(&by_id(model_id), row, Want::Proba).or_raise()
+    by_id(model_id, Input::Row(&row), Want::Proba)
 }
 
 /// Probability of the positive class for a jsonb object of feature values.
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_jsonb(project_name: &str, features: JsonB) -> f64 {
-    on_json(&deployed(project_name), &features.0, Want::Proba).or_raise()
+    by_project(project_name, Input::Json(&features.0), Want::Proba)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_model_jsonb(model_id: i64, features: JsonB) -> f64 {
-    on_json(&by_id(model_id), &features.0, Want::Proba).or_raise()
+    by_id(model_id, Input::Json(&features.0), Want::Proba)
 }
 
 /// Probability of the positive class for numeric features in the model's feature order.
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_array(project_name: &str, features: Vec<Option<f64>>) -> f64 {
-    on_array(&deployed(project_name), &features, Want::Proba).or_raise()
+    by_project(project_name, Input::Array(&features), Want::Proba)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_model_array(model_id: i64, features: Vec<Option<f64>>) -> f64 {
-    on_array(&by_id(model_id), &features, Want::Proba).or_raise()
+    by_id(model_id, Input::Array(&features), Want::Proba)
 }
 
 /// The predicted class (0/1) of a binary model or the value of a regression, for a table row.
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict(project_name: &str, row: AnyElement) -> f64 {
-    on_row(&deployed(project_name), row, Want::Predict).or_raise()
+    by_project(project_name, Input::Row(&row), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict_model(model_id: i64, row: AnyElement) -> f64 {
-    on_row(&by_id(model_id), row, Want::Predict).or_raise()
+    by_id(model_id, Input::Row(&row), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict_jsonb(project_name: &str, features: JsonB) -> f64 {
-    on_json(&deployed(project_name), &features.0, Want::Predict).or_raise()
+    by_project(project_name, Input::Json(&features.0), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict_model_jsonb(model_id: i64, features: JsonB) -> f64 {
-    on_json(&by_id(model_id), &features.0, Want::Predict).or_raise()
+    by_id(model_id, Input::Json(&features.0), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict_array(project_name: &str, features: Vec<Option<f64>>) -> f64 {
-    on_array(&deployed(project_name), &features, Want::Predict).or_raise()
+    by_project(project_name, Input::Array(&features), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
 fn predict_model_array(model_id: i64, features: Vec<Option<f64>>) -> f64 {
-    on_array(&by_id(model_id), &features, Want::Predict).or_raise()
+    by_id(model_id, Input::Array(&features), Want::Predict)
+}
+
+/// The id of the model that serves this row for the project: the champion, or the challenger
+/// when the row is routed to it.
+#[pg_extern(stable, parallel_safe, name = "served_model")]
+fn served_model(project_name: &str, row: AnyElement) -> i64 {
+    serving(project_name, Input::Row(&row)).or_raise().id
 }
 
 /// Queues the invalidation of every backend's scoring cache at commit; called by the statement

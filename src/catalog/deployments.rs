@@ -4,27 +4,58 @@ use serde_json::json;
 
 use super::audit::{self, Action};
 use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::routing::Route;
 use crate::core::task::Task;
 use crate::error::OrRaise;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A project's current deployment: the champion, and a challenger deployed after it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Deployment {
     pub id: i64,
     pub model_id: i64,
+    pub challenger: Option<Challenger>,
 }
 
-/// The current deployment of a project by name, in one query (the scoring hot path).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Challenger {
+    pub model_id: i64,
+    pub route: Route,
+}
+
+/// The current deployment of a project by name, in one query (the scoring cache's fill).
 pub fn current_by_project_name(project: &str) -> Option<Deployment> {
-    let row = super::first_two::<i64, i64>(
-        "SELECT d.id, d.model_id FROM aimass.deployments d
-           JOIN aimass.projects p ON p.id = d.project_id
-          WHERE p.name = $1 ORDER BY d.id DESC LIMIT 1",
-        &[project.into()],
-    );
-    match row {
-        Some((Some(id), Some(model_id))) => Some(Deployment { id, model_id }),
-        _ => None,
-    }
+    let row = super::connect(|client| {
+        let t = client.select(
+            "WITH champion AS (
+                 SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d
+                   JOIN aimass.projects p ON p.id = d.project_id
+                  WHERE p.name = $1 AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1)
+             SELECT c.id, c.model_id, ch.id, ch.model_id, ch.share, ch.key_column
+               FROM champion c
+               LEFT JOIN LATERAL (
+                   SELECT d.id, d.model_id, d.share, d.key_column FROM aimass.deployments d
+                    WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id
+                    ORDER BY d.id DESC LIMIT 1) ch ON true",
+            Some(1),
+            &[project.into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::Error>(None);
+        }
+        let r = t.first();
+        let challenger = match (r.get::<i64>(3)?, r.get::<i64>(4)?, r.get::<f64>(5)?) {
+            (Some(deployment_id), Some(model_id), Some(share)) => Some(Challenger {
+                model_id,
+                route: Route { deployment_id, share, key_column: r.get::<String>(6)? },
+            }),
+            _ => None,
+        };
+        Ok(match (r.get::<i64>(1)?, r.get::<i64>(2)?) {
+            (Some(id), Some(model_id)) => Some(Deployment { id, model_id, challenger }),
+            _ => None,
+        })
+    });
+    row.ok().flatten()
 }
 
 pub fn no_deployment(project: &str) -> AimassError {
@@ -35,17 +66,43 @@ pub fn no_deployment(project: &str) -> AimassError {
     .with_hint(format!("Deploy one with SELECT * FROM aimass.deploy('{project}');"))
 }
 
-/// Records a deployment (and its audit row) and returns its id.
+/// Records a champion deployment (and its audit row) and returns its id.
 pub fn insert(project_id: i64, project: &str, model_id: i64, strategy: &str) -> Result<i64> {
+    insert_with_role(project_id, project, model_id, strategy, None)
+}
+
+/// Records a deployment, a challenger's when `challenge` gives its share and key column.
+pub fn insert_with_role(
+    project_id: i64,
+    project: &str,
+    model_id: i64,
+    strategy: &str,
+    challenge: Option<(f64, Option<&str>)>,
+) -> Result<i64> {
+    let role = if challenge.is_some() { "challenger" } else { "champion" };
     let id = super::get_one::<i64>(
-        "INSERT INTO aimass.deployments (project_id, model_id, strategy, deployed_by) VALUES ($1, $2, $3, $4) RETURNING id",
-        &[project_id.into(), model_id.into(), strategy.into(), super::owner::caller_name().into()],
+        "INSERT INTO aimass.deployments (project_id, model_id, strategy, role, share, key_column, deployed_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        &[
+            project_id.into(),
+            model_id.into(),
+            strategy.into(),
+            role.into(),
+            challenge.map(|c| c.0).into(),
+            challenge.and_then(|c| c.1).into(),
+            super::owner::caller_name().into(),
+        ],
     )
     .or_raise()
     .ok_or_else(|| AimassError::internal("deployment insert returned no id"))?;
     crate::scoring::cache::invalidate_everywhere();
     let action = if strategy == "rollback" { Action::Rollback } else { Action::Deploy };
-    audit::record(action, Some(project), Some(model_id), json!({"strategy": strategy, "deployment_id": id}));
+    let mut args = json!({"strategy": strategy, "deployment_id": id, "role": role});
+    if let Some((share, key)) = challenge {
+        args["share"] = json!(share);
+        args["key_column"] = json!(key);
+    }
+    audit::record(action, Some(project), Some(model_id), args);
     Ok(id)
 }
 
@@ -77,7 +134,7 @@ pub fn most_recent_model(project_id: i64) -> Option<i64> {
 /// The model deployed before the current one (skipping redeployments of the current model).
 pub fn previous_model(project_id: i64) -> Option<i64> {
     super::get_one::<i64>(
-        "WITH h AS (SELECT id, model_id FROM aimass.deployments WHERE project_id = $1)
+        "WITH h AS (SELECT id, model_id FROM aimass.deployments WHERE project_id = $1 AND role = 'champion')
          SELECT model_id FROM h
           WHERE model_id <> (SELECT model_id FROM h ORDER BY id DESC LIMIT 1)
           ORDER BY id DESC LIMIT 1",

@@ -80,6 +80,7 @@ DECLARE
         ['PUBLIC', 'lift_table'], ['PUBLIC', 'calibration_table'],
         ['aimass_scorer', 'predict'], ['aimass_scorer', 'predict_proba'], ['aimass_scorer', 'explain'],
         ['aimass_scorer', 'score_points'], ['aimass_scorer', 'predict_batch'],
+        ['aimass_scorer', 'served_model'],
         ['aimass_analyst', 'train'], ['aimass_analyst', 'evaluate'], ['aimass_analyst', 'profile'],
         ['aimass_analyst', 'clean'], ['aimass_analyst', 'apply_cleaning'], ['aimass_analyst', 'bin'],
         ['aimass_analyst', 'select_features'], ['aimass_analyst', 'model_features'],

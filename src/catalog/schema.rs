@@ -51,11 +51,15 @@ CREATE TABLE aimass.deployments (
     project_id   bigint NOT NULL REFERENCES aimass.projects (id),
     model_id     bigint NOT NULL REFERENCES aimass.models (id),
     strategy     text NOT NULL,
+    role         text NOT NULL DEFAULT 'champion' CHECK (role IN ('champion', 'challenger')),
+    share        float8 CHECK (share >= 0 AND share <= 1),
+    key_column   text,
     deployed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
-    deployed_by  name NOT NULL DEFAULT current_user
+    deployed_by  name NOT NULL DEFAULT current_user,
+    CHECK ((role = 'challenger') = (share IS NOT NULL))
 );
 CREATE INDEX deployments_project_idx ON aimass.deployments (project_id, id DESC);
-COMMENT ON TABLE aimass.deployments IS 'Deployment history; the latest row of a project is the model that scores.';
+COMMENT ON TABLE aimass.deployments IS 'Deployment history. A project''s latest champion row is the model that scores; a challenger row newer than it takes a share of the calls (0: shadow).';
 
 CREATE TABLE aimass.cleaning_recipes (
     id           bigserial PRIMARY KEY,
@@ -202,6 +206,8 @@ CREATE TABLE aimass.predictions (
     features    jsonb NOT NULL,
     score       float8,
     label       text,
+    role        text NOT NULL DEFAULT 'champion' CHECK (role IN ('champion', 'challenger')),
+    served      boolean NOT NULL DEFAULT true,
     logged_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 CREATE INDEX predictions_project_idx ON aimass.predictions (project_id, logged_at);
@@ -216,6 +222,8 @@ DECLARE
     share float8 := coalesce(TG_ARGV[1], '1')::float8;
     m record;
     row_json jsonb;
+    row_key text;
+    served bigint;
 BEGIN
     IF TG_NARGS < 1 OR TG_LEVEL <> 'ROW' OR TG_OP NOT IN ('INSERT', 'UPDATE') THEN
         RAISE EXCEPTION 'aimass.log_prediction must be a row trigger on INSERT or UPDATE with the project name as its first argument'
@@ -227,22 +235,28 @@ BEGIN
     IF random() >= share THEN
         RETURN NULL;
     END IF;
-    SELECT p.id AS project_id, d.model_id, mo.task, mo.features INTO m
-      FROM aimass.projects p
-      JOIN LATERAL (SELECT model_id FROM aimass.deployments WHERE project_id = p.id ORDER BY id DESC LIMIT 1) d ON true
-      JOIN aimass.models mo ON mo.id = d.model_id
-     WHERE p.name = TG_ARGV[0];
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'aimass.log_prediction: project "%" has no deployed model', TG_ARGV[0] USING ERRCODE = '55000';
-    END IF;
     row_json := to_jsonb(NEW);
-    INSERT INTO aimass.predictions (project_id, model_id, row_key, features, score)
-    VALUES (m.project_id, m.model_id,
-            CASE WHEN TG_NARGS > 2 THEN row_json ->> TG_ARGV[2] END,
-            (SELECT coalesce(jsonb_object_agg(f ->> 'name', row_json -> (f ->> 'name')), '{}')
-               FROM jsonb_array_elements(m.features) f),
-            CASE WHEN m.task IN ('binary', 'anomaly') THEN aimass.predict_proba(m.model_id, NEW)
-                 ELSE aimass.predict(m.model_id, NEW) END);
+    row_key := CASE WHEN TG_NARGS > 2 THEN row_json ->> TG_ARGV[2] END;
+    served := aimass.served_model(TG_ARGV[0], NEW);
+    -- The champion, and a challenger deployed after it: both score the row, one served it.
+    FOR m IN
+        WITH champion AS (
+            SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d JOIN aimass.projects p ON p.id = d.project_id
+             WHERE p.name = TG_ARGV[0] AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1)
+        SELECT c.project_id, c.model_id, 'champion' AS role FROM champion c
+        UNION ALL
+        (SELECT d.project_id, d.model_id, 'challenger' FROM aimass.deployments d, champion c
+          WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id ORDER BY d.id DESC LIMIT 1)
+    LOOP
+        INSERT INTO aimass.predictions (project_id, model_id, row_key, features, score, role, served)
+        SELECT m.project_id, m.model_id, row_key,
+               (SELECT coalesce(jsonb_object_agg(f ->> 'name', row_json -> (f ->> 'name')), '{}')
+                  FROM jsonb_array_elements(mo.features) f),
+               CASE WHEN mo.task IN ('binary', 'anomaly') THEN aimass.predict_proba(m.model_id, NEW)
+                    ELSE aimass.predict(m.model_id, NEW) END,
+               m.role, m.model_id = served
+          FROM aimass.models mo WHERE mo.id = m.model_id;
+    END LOOP;
     RETURN NULL;
 END
 $$;
@@ -312,7 +326,7 @@ FROM aimass.models m
 JOIN aimass.projects p ON p.id = m.project_id
 JOIN aimass.snapshots s ON s.id = m.snapshot_id
 LEFT JOIN LATERAL (
-    SELECT model_id FROM aimass.deployments WHERE project_id = p.id ORDER BY id DESC LIMIT 1
+    SELECT model_id FROM aimass.deployments WHERE project_id = p.id AND role = 'champion' ORDER BY id DESC LIMIT 1
 ) d ON true;
 
 SELECT pg_catalog.pg_extension_config_dump('aimass.projects', '');

@@ -21,22 +21,28 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+fn add_value(h: u64, v: &RawValue<'_>) -> u64 {
+    match v {
+        RawValue::Null => fnv(h, &[0]),
+        RawValue::Number(x) => fnv(fnv(h, &[1]), &x.to_le_bytes()),
+        RawValue::Text(s) => fnv(fnv(fnv(h, &[2]), s.as_bytes()), &[0xff]),
+    }
+}
+
 /// Hex digest of the rows of `columns` (all of the same length).
 pub fn content_hash(columns: &[&Column]) -> String {
     let n = columns.first().map_or(0, |c| c.len());
     let mut total: u64 = n as u64;
     for i in 0..n {
-        let mut h = FNV_OFFSET;
-        for c in columns {
-            h = match c.raw(i) {
-                RawValue::Null => fnv(h, &[0]),
-                RawValue::Number(x) => fnv(fnv(h, &[1]), &x.to_le_bytes()),
-                RawValue::Text(s) => fnv(fnv(fnv(h, &[2]), s.as_bytes()), &[0xff]),
-            };
-        }
+        let h = columns.iter().fold(FNV_OFFSET, |h, c| add_value(h, &c.raw(i)));
         total = total.wrapping_add(mix(h));
     }
     format!("{total:016x}")
+}
+
+/// A well-mixed 64-bit hash of one row's values, salted (the same values give the same hash).
+pub fn values_hash(salt: u64, values: &[RawValue<'_>]) -> u64 {
+    mix(values.iter().fold(fnv(FNV_OFFSET, &salt.to_le_bytes()), add_value))
 }
 
 #[cfg(test)]

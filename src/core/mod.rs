@@ -19,6 +19,7 @@ pub mod model;
 pub mod monitoring;
 pub mod preprocess;
 pub mod profile;
+pub mod routing;
 pub mod search;
 pub mod split;
 pub mod stability;

@@ -18,6 +18,7 @@ use pgrx::pg_sys;
 use crate::catalog::{deployments, models};
 use crate::core::error::Result;
 use crate::core::model::Model;
+use crate::core::routing::Route;
 use crate::scoring::row::RowMaps;
 
 /// Models kept per backend before the cache is emptied.
@@ -97,7 +98,14 @@ pub fn invalidate_everywhere() {
 
 struct ProjectEntry {
     model_id: i64,
+    challenger: Option<(i64, Rc<Route>)>,
     stamp: Stamp,
+}
+
+/// What serves a project's scoring calls: the champion, and a challenger taking a share.
+pub struct Served {
+    pub champion: Rc<LoadedModel>,
+    pub challenger: Option<(Rc<LoadedModel>, Rc<Route>)>,
 }
 
 #[derive(Default)]
@@ -131,13 +139,23 @@ pub fn stamp() -> Stamp {
     }
 }
 
-/// The model deployed for `project`.
+/// The champion model deployed for `project`.
 pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
+    Ok(served(project)?.champion)
+}
+
+/// The champion and challenger deployed for `project`.
+pub fn served(project: &str) -> Result<Served> {
     let now = stamp();
     let cached = STATE.with(|s| {
         let s = s.borrow();
         let e = s.projects.get(project).filter(|e| e.stamp.serves(&now))?;
-        s.models.get(&e.model_id).cloned()
+        let champion = s.models.get(&e.model_id).cloned()?;
+        let challenger = match &e.challenger {
+            None => None,
+            Some((id, route)) => Some((s.models.get(id).cloned()?, route.clone())),
+        };
+        Some(Served { champion, challenger })
     });
     if let Some(m) = cached {
         return Ok(m);
@@ -149,13 +167,20 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
     if DEPLOYMENTS_OID.load(std::sync::atomic::Ordering::Relaxed) == 0 {
         resolve_deployments_oid();
     }
-    let m = by_id(d.model_id)?;
+    let champion = by_id(d.model_id)?;
+    let challenger = match d.challenger {
+        Some(c) => Some((by_id(c.model_id)?, Rc::new(c.route))),
+        None => None,
+    };
     // The lookups may have taken in an invalidation: stamp with the generation after them.
     let now = stamp();
-    STATE.with(|s| {
-        s.borrow_mut().projects.insert(project.to_owned(), ProjectEntry { model_id: d.model_id, stamp: now })
-    });
-    Ok(m)
+    let entry = ProjectEntry {
+        model_id: d.model_id,
+        challenger: challenger.as_ref().map(|(m, r)| (m.id, r.clone())),
+        stamp: now,
+    };
+    STATE.with(|s| s.borrow_mut().projects.insert(project.to_owned(), entry));
+    Ok(Served { champion, challenger })
 }
 
 /// A model by id, deserialized once and kept until the catalog changes.

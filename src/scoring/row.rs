@@ -261,3 +261,38 @@ pub fn with_row_values<R>(
         f(&raw)
     }
 }
+
+/// The text of one column, by name, of a composite datum (a challenger's routing key): `None`
+/// for NULL, an error when the row has no such column.
+pub fn column_text(datum: pg_sys::Datum, column: &str) -> Result<Option<String>> {
+    unsafe {
+        let header = pg_sys::pg_detoast_datum(datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let typid = pgrx::heap_tuple_header_get_type_id(header);
+        let typmod = pgrx::heap_tuple_header_get_typmod(header);
+        let tupdesc =
+            pg_sys::lookup_rowtype_tupdesc(typid, if typid == pg_sys::RECORDOID { typmod } else { -1 });
+        let found = {
+            let desc = PgTupleDesc::from_pg_unchecked(tupdesc);
+            desc.iter()
+                .enumerate()
+                .find(|(_, a)| !a.is_dropped() && a.name() == column)
+                .map(|(i, a)| (i as i16 + 1, a.type_oid().value()))
+        };
+        pgrx::tupdesc::release_tupdesc(tupdesc);
+        let Some((attnum, typ)) = found else {
+            return Err(AimassError::new(
+                ErrorKind::UndefinedColumn,
+                format!("the row has no column \"{column}\", the routing key of the project's challenger"),
+            ));
+        };
+        let mut isnull = false;
+        let value = pg_sys::GetAttributeByNum(header, attnum, &mut isnull);
+        if isnull {
+            return Ok(None);
+        }
+        let mut out = pg_sys::InvalidOid;
+        let mut varlena = false;
+        pg_sys::getTypeOutputInfo(typ, &mut out, &mut varlena);
+        Ok(Some(text_of(value, Convert::Output(out)).as_str().to_owned()))
+    }
+}
