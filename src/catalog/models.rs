@@ -114,3 +114,29 @@ pub fn headline(model_id: i64, task: Task) -> Option<f64> {
     .ok()
     .flatten()
 }
+
+/// Everything a model card shows from the catalog, as one JSON object: the model's columns,
+/// its project, snapshot and the project's deployment history (`None`: no such model).
+pub fn card_json(model_id: i64) -> Option<Value> {
+    super::get_one::<JsonB>(
+        "SELECT jsonb_build_object(
+                'project', p.name, 'algorithm', m.algorithm, 'task', m.task,
+                'created_at', m.created_at::text, 'created_by', m.created_by,
+                'snapshot', to_jsonb(s) || jsonb_build_object('created_at', s.created_at::text),
+                'features', m.features, 'preprocessing', m.preprocessing, 'hyperparams', m.hyperparams,
+                'target', m.target, 'metrics', m.metrics, 'generated_at', now()::text,
+                'deployments', coalesce((
+                    SELECT jsonb_agg(jsonb_build_object('at', d.deployed_at::text, 'by', d.deployed_by,
+                                                        'model_id', d.model_id, 'strategy', d.strategy,
+                                                        'role', d.role, 'share', d.share) ORDER BY d.id)
+                      FROM aimass.deployments d WHERE d.project_id = m.project_id), '[]'))
+           FROM aimass.models m
+           JOIN aimass.projects p ON p.id = m.project_id
+           JOIN aimass.snapshots s ON s.id = m.snapshot_id
+          WHERE m.id = $1",
+        &[model_id.into()],
+    )
+    .ok()
+    .flatten()
+    .map(|j| j.0)
+}

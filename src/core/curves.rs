@@ -5,6 +5,8 @@
 //! lift table; the lowest probabilities first for calibration); rows with tied scores always share
 //! a bucket (the bucket of the first of them), so a table may have fewer buckets than asked.
 
+use serde::{Deserialize, Serialize};
+
 /// One point of the ROC curve: classifying `score >= threshold` as positive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RocPoint {
@@ -14,7 +16,7 @@ pub struct RocPoint {
 }
 
 /// One row of the gains/lift table.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LiftRow {
     pub bucket: usize,
     pub rows: usize,
@@ -36,7 +38,7 @@ pub struct LiftRow {
 }
 
 /// One row of the calibration table.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CalibrationRow {
     pub bucket: usize,
     pub rows: usize,
@@ -150,6 +152,40 @@ pub fn calibration_table(p: &[f64], labels: &[bool], buckets: usize) -> Vec<Cali
         });
     }
     out
+}
+
+/// The curves a model card draws, stored with a binary model's metrics (`metrics.curves`): the
+/// ROC curve thinned to at most `max_points` points, and 10-bucket lift and calibration tables.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Curves {
+    /// Which rows: "test", or "train" when nothing was held out.
+    pub part: String,
+    pub rows: usize,
+    pub positive_rate: f64,
+    /// `[fpr, tpr]` from (0, 0) to (1, 1).
+    pub roc: Vec<[f64; 2]>,
+    pub lift: Vec<LiftRow>,
+    pub calibration: Vec<CalibrationRow>,
+}
+
+pub fn summary(part: &str, scores: &[f64], labels: &[bool], max_points: usize) -> Curves {
+    let roc = roc_curve(scores, labels);
+    let step = roc.len().div_ceil(max_points.max(2) - 1).max(1);
+    let mut thin: Vec<[f64; 2]> = roc.iter().step_by(step).map(|p| [p.fpr, p.tpr]).collect();
+    if let Some(last) = roc.last() {
+        if thin.last() != Some(&[last.fpr, last.tpr]) {
+            thin.push([last.fpr, last.tpr]);
+        }
+    }
+    let positives = labels.iter().filter(|&&l| l).count();
+    Curves {
+        part: part.to_owned(),
+        rows: scores.len(),
+        positive_rate: positives as f64 / scores.len().max(1) as f64,
+        roc: thin,
+        lift: lift_table(scores, labels, 10),
+        calibration: calibration_table(scores, labels, 10),
+    }
 }
 
 #[cfg(test)]

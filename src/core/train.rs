@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::core::algorithms;
+use crate::core::curves;
 use crate::core::data::{Column, RawValue};
 use crate::core::drift;
 use crate::core::error::{AimassError, Result};
@@ -219,10 +220,23 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
 
     // The training rows' scores serve the metrics and the drift reference.
     let train_scores = score_rows(&model, &req.features, &train_idx)?;
+    let test_scores = score_rows(&model, &req.features, &test_idx)?;
+    let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
     let mut metrics = json!({
         "train": metrics_json(model.task(), &train_scores, y.as_slice().unwrap_or_default(), 0.5)?,
-        "test": score_metrics(&model, &req.features, &labels, &test_idx, 0.5)?,
+        "test": metrics_json(model.task(), &test_scores, &test_y, 0.5)?,
     });
+    if model.task() == Task::Binary {
+        // The model card's curves, on the test rows (the training rows when none were held out).
+        let (part, scores, ys) = if test_scores.is_empty() {
+            ("train", &train_scores, y.as_slice().unwrap_or_default())
+        } else {
+            ("test", &test_scores, &test_y[..])
+        };
+        let positive: Vec<bool> = ys.iter().map(|&v| v > 0.5).collect();
+        metrics["curves"] = serde_json::to_value(curves::summary(part, scores, &positive, 101))
+            .map_err(|e| AimassError::internal(format!("cannot encode curves: {e}")))?;
+    }
     if let algorithms::FittedModel::KMeans(k) = &model.fitted {
         for (part, rows) in [("train", &train_idx), ("test", &test_idx)] {
             metrics[part]["inertia"] = json!(inertia(&model, k, &req.features, rows)?);
