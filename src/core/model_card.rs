@@ -158,8 +158,11 @@ fn curves(card: &Card) -> Option<Curves> {
     serde_json::from_value(card.metrics.get("curves")?.clone()).ok()
 }
 
-/// The KS curve from the ROC points: cumulative bads and goods against the population share.
-fn ks_series(c: &Curves) -> (Vec<(f64, f64)>, Vec<(f64, f64)>, f64) {
+type Points = Vec<(f64, f64)>;
+
+/// The KS curve from the ROC points: cumulative bads and goods against the population share,
+/// and the KS.
+fn ks_series(c: &Curves) -> (Points, Points, f64) {
     let share = |p: &[f64; 2]| p[1] * c.positive_rate + p[0] * (1.0 - c.positive_rate);
     let bads = c.roc.iter().map(|p| (share(p), p[1])).collect();
     let goods = c.roc.iter().map(|p| (share(p), p[0])).collect();
