@@ -14,13 +14,15 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
 
-.PHONY: setup install start stop demo test pg-test regress worker-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress worker-test lifecycle-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
 
+# Also the install scripts of released versions (sql/released), from which upgrades start.
 install: setup
 	cargo pgrx install --pg-config $(PG_CONFIG) $(SUDO)
+	$(if $(filter 0,$(shell id -u)),,sudo) install -m 644 sql/released/*.sql "$$($(PG_CONFIG) --sharedir)/extension/"
 
 start: install
 	@scripts/cluster.sh start
@@ -56,7 +58,11 @@ regress: start
 worker-test: install
 	bash tests/worker/run.sh
 
-test: pg-test regress worker-test
+# Upgrade from the previous release, pg_dump/pg_restore and a streaming replica, in a cluster of their own.
+lifecycle-test: install
+	bash tests/lifecycle/run.sh
+
+test: pg-test regress worker-test lifecycle-test
 
 bench-spine: demo
 	$(PSQL) -d aimass_demo -f benches/spine.sql
