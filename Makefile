@@ -14,7 +14,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
 
-.PHONY: setup install start stop demo test pg-test regress worker-test lifecycle-test bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test lifecycle-test fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -58,11 +58,25 @@ regress: start
 worker-test: install
 	bash tests/worker/run.sh
 
+# The bad-input corpus: hundreds of hostile inputs, each a clean ERROR or the right answer.
+corpus-test: start
+	bash tests/corpus/run.sh
+
 # Upgrade from the previous release, pg_dump/pg_restore and a streaming replica, in a cluster of their own.
 lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
-test: pg-test regress worker-test lifecycle-test
+test: pg-test regress corpus-test worker-test lifecycle-test
+
+# Fuzz the artifact decoder (cargo-fuzz on nightly Rust, installed when missing) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 120
+fuzz: setup
+	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	python3 fuzz/seeds.py
+	mkdir -p fuzz/corpus/artifact_decode
+	cd fuzz && cargo +nightly fuzz run artifact_decode -O corpus/artifact_decode seeds \
+	  -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10
 
 bench-spine: demo
 	$(PSQL) -d aimass_demo -f benches/spine.sql

@@ -51,6 +51,17 @@ impl<T> OrRaise<T> for Result<T, pgrx::spi::Error> {
     }
 }
 
+/// The value of an argument that must not be NULL, in a function that is not STRICT because other
+/// arguments may be: the value, or a 22004 ERROR naming the argument.
+pub fn required<T>(value: Option<T>, argument: &str) -> T {
+    value.unwrap_or_else(|| {
+        raise(AimassError::new(
+            ErrorKind::NullValueNotAllowed,
+            format!("argument {argument} must not be NULL"),
+        ))
+    })
+}
+
 fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
     use PgSqlErrorCode::*;
     match kind {
@@ -66,6 +77,7 @@ fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
         ErrorKind::DataCorrupted => ERRCODE_DATA_CORRUPTED,
         ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ErrorKind::InsufficientPrivilege => ERRCODE_INSUFFICIENT_PRIVILEGE,
+        ErrorKind::NullValueNotAllowed => ERRCODE_NULL_VALUE_NOT_ALLOWED,
         ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
     }
 }

@@ -10,6 +10,7 @@ pub mod api;
 pub mod catalog;
 pub mod error;
 pub mod gucs;
+pub mod json_arg;
 pub mod progress;
 pub mod scoring;
 pub mod worker;

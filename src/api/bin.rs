@@ -2,7 +2,7 @@
 //! the result is stored in `aimass.binnings`.
 
 use pgrx::prelude::*;
-use pgrx::{JsonB, PgRelation};
+use pgrx::PgRelation;
 
 use crate::catalog::binnings;
 use crate::catalog::relation::{ReadAs, Relation};
@@ -10,7 +10,8 @@ use crate::core::data::{Column, ColumnData, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::task::{TargetEncoding, Task};
 use crate::core::woe_binning::{self, BinKind, BinningOptions, ColumnBinning, Method};
-use crate::error::{notice, OrRaise};
+use crate::error::{notice, required, OrRaise};
+use crate::json_arg::JsonArg;
 
 type BinRow = (
     i64,
@@ -35,11 +36,11 @@ type BinRow = (
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn bin(
-    relation_name: PgRelation,
-    target: &str,
-    columns: default!(Option<Vec<String>>, "NULL"),
-    method: default!(&str, "'tree'"),
-    options: default!(JsonB, "'{}'"),
+    relation_name: Option<PgRelation>,
+    target: Option<&str>,
+    columns: default!(Option<Vec<Option<String>>>, "NULL"),
+    method: default!(Option<&str>, "'tree'"),
+    options: default!(Option<JsonArg>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -60,7 +61,14 @@ fn bin(
         name!(total_iv, f64),
     ),
 > {
-    TableIterator::new(run(relation_name.oid(), target, columns, method, &options.0).or_raise())
+    let relation_name = required(relation_name, "relation_name");
+    let options = required(options, "options").value("options");
+    let columns =
+        columns.map(|c| c.into_iter().map(|n| required(n, "columns (an element)")).collect::<Vec<String>>());
+    TableIterator::new(
+        run(relation_name.oid(), required(target, "target"), columns, required(method, "method"), &options)
+            .or_raise(),
+    )
 }
 
 /// The columns read for binning, the labels, and each column's binning (`None` for a column with

@@ -15,11 +15,12 @@ use crate::core::clean::{report, sql, CleaningRecipe, ColumnRecipe, Plan, Source
 use crate::core::data::ColumnKind;
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::error::OrRaise;
+use crate::json_arg::JsonArg;
 
 /// Cleans `source` into the new table `destination` as `options` say; returns the report.
 #[pg_extern(volatile, parallel_unsafe)]
-fn clean(source: PgRelation, destination: &str, options: default!(JsonB, "'{}'")) -> JsonB {
-    JsonB(run_clean(source.oid(), destination, &options.0).or_raise())
+fn clean(source: PgRelation, destination: &str, options: default!(JsonArg, "'{}'")) -> JsonB {
+    JsonB(run_clean(source.oid(), destination, &options.value("options")).or_raise())
 }
 
 /// Applies a stored cleaning recipe (no refitting) to `source`, writing `destination`.

@@ -4,7 +4,7 @@ use pgrx::prelude::*;
 
 use crate::catalog::{deployments, models, projects};
 use crate::core::error::{AimassError, ErrorKind, Result};
-use crate::error::OrRaise;
+use crate::error::{required, OrRaise};
 
 type DeployRow = (i64, String, i64, String);
 
@@ -18,8 +18,8 @@ type DeployRow = (i64, String, i64, String);
 /// champion ends a challenge.
 #[pg_extern(volatile, parallel_unsafe, name = "deploy")]
 fn deploy(
-    project_name: &str,
-    strategy: default!(&str, "'best_score'"),
+    project_name: Option<&str>,
+    strategy: default!(Option<&str>, "'best_score'"),
     model_id: default!(Option<i64>, "NULL"),
     share: default!(Option<f64>, "NULL"),
     key_column: default!(Option<&str>, "NULL"),
@@ -28,6 +28,7 @@ fn deploy(
     (name!(deployment_id, i64), name!(project, String), name!(model_id, i64), name!(strategy, String)),
 > {
     let challenge = Challenge { model_id, share, key_column };
+    let (project_name, strategy) = (required(project_name, "project_name"), required(strategy, "strategy"));
     TableIterator::once(deploy_by_strategy(project_name, strategy, challenge).or_raise())
 }
 

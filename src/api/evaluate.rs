@@ -11,7 +11,7 @@ use crate::core::data::Column;
 use crate::core::error::{AimassError, Result};
 use crate::core::task::{TargetEncoding, Task};
 use crate::core::train::{metrics_json, score_rows};
-use crate::error::OrRaise;
+use crate::error::{required, OrRaise};
 use crate::scoring::batch;
 use crate::scoring::cache::{self, LoadedModel};
 
@@ -19,11 +19,14 @@ use crate::scoring::cache::{self, LoadedModel};
 /// brier, accuracy, precision, recall, f1, confusion matrix; regression: r2, rmse, mae).
 #[pg_extern(stable, parallel_unsafe, name = "evaluate")]
 fn evaluate(
-    project_name: &str,
-    relation_name: PgRelation,
+    project_name: Option<&str>,
+    relation_name: Option<PgRelation>,
     target: default!(Option<&str>, "NULL"),
-    threshold: default!(f64, 0.5),
+    threshold: default!(Option<f64>, 0.5),
 ) -> JsonB {
+    let project_name = required(project_name, "project_name");
+    let relation_name = required(relation_name, "relation_name");
+    let threshold = required(threshold, "threshold");
     let project = projects::get(project_name).or_raise();
     let d = deployments::current_by_project_name(&project.name)
         .ok_or_else(|| deployments::no_deployment(project_name))
@@ -35,12 +38,14 @@ fn evaluate(
 /// Metrics of a model, by id, on `relation_name`.
 #[pg_extern(stable, parallel_unsafe, name = "evaluate")]
 fn evaluate_model(
-    model_id: i64,
-    relation_name: PgRelation,
+    model_id: Option<i64>,
+    relation_name: Option<PgRelation>,
     target: default!(Option<&str>, "NULL"),
-    threshold: default!(f64, 0.5),
+    threshold: default!(Option<f64>, 0.5),
 ) -> JsonB {
-    let m = cache::by_id(model_id).or_raise();
+    let relation_name = required(relation_name, "relation_name");
+    let threshold = required(threshold, "threshold");
+    let m = cache::by_id(required(model_id, "model_id")).or_raise();
     JsonB(run(&m, relation_name.oid(), target, threshold).or_raise())
 }
 

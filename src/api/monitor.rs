@@ -15,16 +15,17 @@ use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::monitoring::{self, Finding, Kind, ModelReference, MonitorOptions};
 use crate::core::task::Task;
 use crate::core::train::score_rows;
-use crate::error::OrRaise;
+use crate::error::{required, OrRaise};
+use crate::json_arg::JsonArg;
 use crate::scoring::batch;
 use crate::scoring::cache::{self, LoadedModel};
 
 /// Watches `relation_name` (live rows) for drift from the project's deployed model's training
 /// data, and for its performance once labels arrive. Returns the monitor with every default.
 #[pg_extern(volatile, parallel_unsafe, name = "monitor")]
-fn monitor(project_name: &str, relation_name: PgRelation, options: default!(JsonB, "'{}'")) -> JsonB {
+fn monitor(project_name: &str, relation_name: PgRelation, options: default!(JsonArg, "'{}'")) -> JsonB {
     let project = projects::get(project_name).or_raise();
-    let o = MonitorOptions::parse(&options.0).or_raise();
+    let o = MonitorOptions::parse(&options.value("options")).or_raise();
     monitors::check_intervals(&o).or_raise();
     let relation = Relation::describe(relation_name.oid());
     if let Some(ts) = &o.timestamp_column {
@@ -90,7 +91,7 @@ fn unmonitor(project_name: &str) -> bool {
 #[allow(clippy::type_complexity)] // the SQL result row, spelled out for pgrx
 #[pg_extern(volatile, parallel_unsafe, name = "check_drift")]
 fn check_drift(
-    project_name: &str,
+    project_name: Option<&str>,
     relation_name: default!(Option<PgRelation>, "NULL"),
     since: default!(Option<pgrx::datum::TimestampWithTimeZone>, "NULL"),
 ) -> TableIterator<
@@ -105,7 +106,7 @@ fn check_drift(
         name!(status, String),
     ),
 > {
-    let rows = run(project_name, relation_name.map(|r| r.oid()), since).or_raise();
+    let rows = run(required(project_name, "project_name"), relation_name.map(|r| r.oid()), since).or_raise();
     TableIterator::new(rows.into_iter().map(|f| {
         (
             f.kind.as_str().to_owned(),

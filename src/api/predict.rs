@@ -6,13 +6,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use pgrx::prelude::*;
-use pgrx::{AnyElement, JsonB};
+use pgrx::AnyElement;
 use serde_json::Value;
 
 use crate::core::data::{ColumnKind, RawValue};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
 use crate::error::OrRaise;
+use crate::json_arg::JsonArg;
 use crate::scoring::cache::{self, LoadedModel};
 use crate::scoring::row::{column_text, with_row_values};
 
@@ -203,13 +204,13 @@ fn predict_proba_model(model_id: i64, row: AnyElement) -> f64 {
 
 /// Probability of the positive class for a jsonb object of feature values.
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
-fn predict_proba_jsonb(project_name: &str, features: JsonB) -> f64 {
-    by_project(project_name, Input::Json(&features.0), Want::Proba)
+fn predict_proba_jsonb(project_name: &str, features: JsonArg) -> f64 {
+    by_project(project_name, Input::Json(&features.value("features")), Want::Proba)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
-fn predict_proba_model_jsonb(model_id: i64, features: JsonB) -> f64 {
-    by_id(model_id, Input::Json(&features.0), Want::Proba)
+fn predict_proba_model_jsonb(model_id: i64, features: JsonArg) -> f64 {
+    by_id(model_id, Input::Json(&features.value("features")), Want::Proba)
 }
 
 /// Probability of the positive class for numeric features in the model's feature order.
@@ -235,13 +236,13 @@ fn predict_model(model_id: i64, row: AnyElement) -> f64 {
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
-fn predict_jsonb(project_name: &str, features: JsonB) -> f64 {
-    by_project(project_name, Input::Json(&features.0), Want::Predict)
+fn predict_jsonb(project_name: &str, features: JsonArg) -> f64 {
+    by_project(project_name, Input::Json(&features.value("features")), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]
-fn predict_model_jsonb(model_id: i64, features: JsonB) -> f64 {
-    by_id(model_id, Input::Json(&features.0), Want::Predict)
+fn predict_model_jsonb(model_id: i64, features: JsonArg) -> f64 {
+    by_id(model_id, Input::Json(&features.value("features")), Want::Predict)
 }
 
 #[pg_extern(stable, parallel_safe, name = "predict")]

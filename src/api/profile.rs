@@ -9,7 +9,7 @@ use crate::catalog::relation::{ReadAs, Relation};
 use crate::core::error::{AimassError, Result};
 use crate::core::profile::{self, ColumnProfile, QUANTILES};
 use crate::core::task::{TargetEncoding, Task};
-use crate::error::OrRaise;
+use crate::error::{required, OrRaise};
 
 type ProfileRow = (
     String,
@@ -35,7 +35,7 @@ type ProfileRow = (
 #[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_unsafe)]
 fn profile(
-    relation_name: PgRelation,
+    relation_name: Option<PgRelation>,
     target: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -59,7 +59,7 @@ fn profile(
         name!(auc, Option<f64>),
     ),
 > {
-    TableIterator::new(run(relation_name.oid(), target).or_raise())
+    TableIterator::new(run(required(relation_name, "relation_name").oid(), target).or_raise())
 }
 
 fn run(oid: pg_sys::Oid, target: Option<&str>) -> Result<Vec<ProfileRow>> {

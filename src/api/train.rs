@@ -13,7 +13,8 @@ use crate::core::preprocess::{PreprocessOptions, StoredBinnings};
 use crate::core::split::SplitSpec;
 use crate::core::task::Task;
 use crate::core::train::{self, TrainRequest};
-use crate::error::OrRaise;
+use crate::error::{required, OrRaise};
+use crate::json_arg::JsonArg;
 
 type TrainRow = (i64, String, String, JsonB, bool);
 
@@ -21,22 +22,22 @@ type TrainRow = (i64, String, String, JsonB, bool);
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn train(
-    project_name: &str,
+    project_name: Option<&str>,
     relation_name: default!(Option<PgRelation>, "NULL"),
     target: default!(Option<&str>, "NULL"),
-    algorithm: default!(&str, "'logistic'"),
+    algorithm: default!(Option<&str>, "'logistic'"),
     task: default!(Option<&str>, "NULL"),
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     exclude: default!(Option<Vec<Option<String>>>, "NULL"),
     positive: default!(Option<&str>, "NULL"),
-    hyperparams: default!(JsonB, "'{}'"),
-    preprocess: default!(JsonB, "'{}'"),
+    hyperparams: default!(Option<JsonArg>, "'{}'"),
+    preprocess: default!(Option<JsonArg>, "'{}'"),
     split: default!(Option<&str>, "NULL"),
     test_size: default!(Option<f64>, "NULL"),
     seed: default!(Option<i32>, "NULL"),
-    deploy: default!(&str, "'if_better'"),
+    deploy: default!(Option<&str>, "'if_better'"),
     search: default!(Option<&str>, "NULL"),
-    search_params: default!(JsonB, "'{}'"),
+    search_params: default!(Option<JsonArg>, "'{}'"),
     folds: default!(Option<i32>, "NULL"),
     metric: default!(Option<&str>, "NULL"),
     weight_column: default!(Option<&str>, "NULL"),
@@ -50,23 +51,26 @@ fn train(
         name!(deployed, bool),
     ),
 > {
+    let hyperparams = required(hyperparams, "hyperparams").value("hyperparams");
+    let preprocess = required(preprocess, "preprocess").value("preprocess");
+    let search_params = required(search_params, "search_params").value("search_params");
     let args = TrainArgs {
-        project: project_name,
+        project: required(project_name, "project_name"),
         relation: relation_name.map(|r| r.oid()),
         target,
-        algorithm,
+        algorithm: required(algorithm, "algorithm"),
         task,
         features: features.map(flatten_names).transpose().or_raise(),
         exclude: exclude.map(flatten_names).transpose().or_raise(),
         positive,
-        hyperparams: &hyperparams.0,
-        preprocess: &preprocess.0,
+        hyperparams: &hyperparams,
+        preprocess: &preprocess,
         split,
         test_size,
         seed,
-        deploy,
+        deploy: required(deploy, "deploy"),
         search,
-        search_params: &search_params.0,
+        search_params: &search_params,
         folds,
         metric,
         weight_column,

@@ -27,6 +27,8 @@ pub enum ErrorKind {
     DataCorrupted,
     /// A size limit was exceeded (54000).
     LimitExceeded,
+    /// An argument that may not be NULL is (22004).
+    NullValueNotAllowed,
     /// The role may not do this (42501).
     InsufficientPrivilege,
     /// A bug: an invariant did not hold (XX000).

@@ -161,12 +161,13 @@ fn curves(card: &Card) -> Option<Curves> {
 type Points = Vec<(f64, f64)>;
 
 /// The KS curve from the ROC points: cumulative bads and goods against the population share,
-/// and the KS.
-fn ks_series(c: &Curves) -> (Points, Points, f64) {
+/// and the KS (the stored metric of those rows; the thinned curve's maximum without one).
+fn ks_series(card: &Card, c: &Curves) -> (Points, Points, f64) {
     let share = |p: &[f64; 2]| p[1] * c.positive_rate + p[0] * (1.0 - c.positive_rate);
     let bads = c.roc.iter().map(|p| (share(p), p[1])).collect();
     let goods = c.roc.iter().map(|p| (share(p), p[0])).collect();
-    let ks = c.roc.iter().map(|p| p[1] - p[0]).fold(0.0, f64::max);
+    let stored = card.metrics.get(&c.part).and_then(|m| m.get("ks")).and_then(Value::as_f64);
+    let ks = stored.unwrap_or_else(|| c.roc.iter().map(|p| p[1] - p[0]).fold(0.0, f64::max));
     (bads, goods, ks)
 }
 
@@ -305,7 +306,7 @@ fn tick(v: f64) -> String {
     }
 }
 
-fn charts_html(c: &Curves) -> String {
+fn charts_html(card: &Card, c: &Curves) -> String {
     let diagonal = |label: &'static str| Line {
         label,
         color: "#999",
@@ -331,7 +332,7 @@ fn charts_html(c: &Curves) -> String {
         ],
         &[],
     );
-    let (bads, goods, ks_value) = ks_series(c);
+    let (bads, goods, ks_value) = ks_series(card, c);
     let ks = svg_chart(
         &format!("KS curve (KS = {ks_value:.3})"),
         "share of population, riskiest first",
@@ -502,7 +503,7 @@ th{{background:#f3f3f3}}.charts svg{{margin:0 12px 12px 0;border:1px solid #eee}
     s.push_str("<h2>Metrics</h2>");
     s.push_str(&table_html(&["metric", "train", "test"], &metrics_rows(card)));
     match curves(card) {
-        Some(c) => s.push_str(&charts_html(&c)),
+        Some(c) => s.push_str(&charts_html(card, &c)),
         None if card.task == "binary" => s.push_str(
             "<h2>Curves</h2><p>No curves were stored with this model (trained before aimass 0.2).</p>",
         ),
@@ -556,8 +557,9 @@ th{{background:#f3f3f3}}.charts svg{{margin:0 12px 12px 0;border:1px solid #eee}
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
+/// Markdown cells: no table breaks, no raw HTML.
 fn escape_md(s: &str) -> String {
-    escape_html(s).replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace('<', "&lt;").replace('>', "&gt;").replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
 fn table_md(head: &[&str], rows: &[Vec<String>]) -> String {
@@ -590,10 +592,10 @@ fn markdown(card: &Card) -> String {
     s.push_str("## Metrics\n\n");
     s.push_str(&table_md(&["metric", "train", "test"], &metrics_rows(card)));
     if let Some(c) = curves(card) {
-        let (_, _, ks) = ks_series(&c);
+        let (_, _, ks) = ks_series(card, &c);
         let _ = writeln!(
             s,
-            "## Lift and calibration\n\nOn the {} rows ({} rows, positive rate {:.4}); KS from the ROC curve {ks:.4}.\n",
+            "## Lift and calibration\n\nOn the {} rows ({} rows, positive rate {:.4}, KS {ks:.4}).\n",
             escape_md(&c.part),
             c.rows,
             c.positive_rate
@@ -709,6 +711,8 @@ mod tests {
         assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
         let m = render(&card("a | b"), Format::Markdown);
         assert!(m.contains("# Model card: a \\| b / model 7"));
+        let m = render(&card("<b>x</b>"), Format::Markdown);
+        assert!(m.contains("# Model card: &lt;b&gt;x&lt;/b&gt; / model 7"));
     }
 
     #[test]
