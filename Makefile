@@ -68,14 +68,17 @@ lifecycle-test: install
 
 test: pg-test regress corpus-test worker-test lifecycle-test
 
-# Fuzz the artifact decoder (cargo-fuzz on nightly Rust, installed when missing) for FUZZ_SECONDS.
+# Fuzz the artifact decoder (cargo-fuzz on nightly Rust, installed when missing), each target for
+# FUZZ_SECONDS: raw bytes (artifact_decode), and payloads behind a valid header (artifact_payload).
 FUZZ_SECONDS ?= 120
 fuzz: setup
 	rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 	python3 fuzz/seeds.py
-	mkdir -p fuzz/corpus/artifact_decode
+	mkdir -p fuzz/corpus/artifact_decode fuzz/corpus/artifact_payload
 	cd fuzz && cargo +nightly fuzz run artifact_decode -O corpus/artifact_decode seeds \
+	  -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10
+	cd fuzz && cargo +nightly fuzz run artifact_payload -O corpus/artifact_payload seeds_payload regressions/artifact_payload \
 	  -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10
 
 bench-spine: demo

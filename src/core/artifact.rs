@@ -16,14 +16,20 @@ const HEADER: usize = 8 + 2 + 4 + 4;
 pub fn encode(model: &Model) -> Result<Vec<u8>> {
     let payload = postcard::to_allocvec(model)
         .map_err(|e| AimassError::internal(format!("cannot encode model: {e}")))?;
+    frame(&payload)
+}
+
+/// The header (magic, version, length, checksum) followed by `payload`: an artifact whose
+/// payload is read as given (the fuzzer frames its inputs so as to reach the payload decoder).
+pub fn frame(payload: &[u8]) -> Result<Vec<u8>> {
     let len = u32::try_from(payload.len())
         .map_err(|_| AimassError::new(ErrorKind::LimitExceeded, "model artifact exceeds 4 GB"))?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    out.extend_from_slice(payload);
     Ok(out)
 }
 
@@ -100,6 +106,23 @@ mod tests {
                 link: Link::Logit,
             }),
         }
+    }
+
+    #[test]
+    fn fuzzer_findings_are_errors() {
+        // An SVM payload without Platt coefficients (found by `make fuzz`) panicked inside linfa
+        // at the first score; it is now refused when decoded.
+        let payload = include_bytes!(
+            "../../fuzz/regressions/artifact_payload/crash-f138fb5da09162ab26491e0525753cf90892635a"
+        );
+        let err = decode(&frame(payload).unwrap()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::DataCorrupted);
+        // An SVM whose Platt scaling gives NaN panicked inside linfa (Pr::new); refused too.
+        let payload = include_bytes!(
+            "../../fuzz/regressions/artifact_payload/crash-de275007f487ec06838edf15e39762e394d937c5"
+        );
+        let err = decode(&frame(payload).unwrap()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::DataCorrupted);
     }
 
     #[test]

@@ -174,7 +174,14 @@ impl FittedModel {
         };
         let members = match self {
             FittedModel::Trees(t) => return t.validate(),
-            FittedModel::Linear(_) | FittedModel::Scorecard(_) | FittedModel::Svm(_) => return Ok(()),
+            FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
+            FittedModel::Svm(m) => {
+                return if m.is_consistent() {
+                    Ok(())
+                } else {
+                    corrupted("The SVM's support vectors or Platt coefficients do not fit its inputs.")
+                }
+            }
             FittedModel::Isolation(m) => return m.forest.validate(),
             FittedModel::Mlp(m) => {
                 return if m.validate() {

@@ -28,12 +28,56 @@ pub const NAME: &str = "svm";
 pub struct SvmModel {
     pub n_inputs: usize,
     pub model: LinfaSvm<f64, Pr>,
+    /// The Platt coefficients (A, B), read once from the model (not stored: the artifact holds
+    /// them inside linfa's model).
+    #[serde(skip)]
+    platt: std::sync::OnceLock<Option<(f64, f64)>>,
 }
 
 impl SvmModel {
-    /// The Platt-scaled probability of the positive class.
+    pub fn new(n_inputs: usize, model: LinfaSvm<f64, Pr>) -> Self {
+        SvmModel { n_inputs, model, platt: std::sync::OnceLock::new() }
+    }
+
+    /// The Platt-scaled probability of the positive class: linfa's own computation (in f32, as
+    /// linfa does), except that a non-finite decision value (an input of ±Infinity or NaN) gives
+    /// NaN, 0 or 1 where linfa's `Pr::new` panics.
     pub fn predict(&self, x: &[f64]) -> f64 {
-        *self.model.predict(ArrayView1::from(x)) as f64
+        let Some((a, b)) = *self.platt.get_or_init(|| self.platt_coefficients()) else { return f64::NAN };
+        let decision = self.model.weighted_sum(&ArrayView1::from(x)) - self.model.rho;
+        let f = (a * decision + b) as f32;
+        let p = if f >= 0.0 { (-f).exp() / (1.0 + (-f).exp()) } else { 1.0 / (1.0 + f.exp()) };
+        p as f64
+    }
+
+    /// linfa keeps the Platt coefficients private: they are read from its serde form.
+    fn platt_coefficients(&self) -> Option<(f64, f64)> {
+        let v = serde_json::to_value(&self.model).ok()?;
+        let c = v.get("probability_coeffs")?.as_array()?;
+        let (a, b) = (c.first()?.as_f64()?, c.get(1)?.as_f64()?);
+        (a.is_finite() && b.is_finite()).then_some((a, b))
+    }
+
+    /// Whether a stored SVM can score rows of `n_inputs` without panicking inside linfa: finite
+    /// Platt coefficients, and a hyperplane (or support vectors) of that width. linfa keeps these
+    /// fields private, so they are read from its serde form (found by fuzzing the artifact
+    /// decoder: payloads without or with NaN Platt coefficients panicked at the first score).
+    pub fn is_consistent(&self) -> bool {
+        let Ok(v) = serde_json::to_value(&self.model) else { return false };
+        if self.platt_coefficients().is_none() {
+            return false;
+        }
+        let dims =
+            |a: &Value| -> Option<Vec<u64>> { a.get("dim")?.as_array()?.iter().map(Value::as_u64).collect() };
+        let width = self.n_inputs as u64;
+        match v.get("sep_hyperplane") {
+            Some(Value::Object(o)) => match (o.get("Linear"), o.get("WeightedCombination")) {
+                (Some(w), _) => dims(w) == Some(vec![width]),
+                (_, Some(sv)) => dims(sv).is_some_and(|d| d.len() == 2 && d[1] == width),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 }
 
@@ -139,7 +183,7 @@ impl Algorithm for Svm {
         };
         let model =
             params.fit(&dataset).map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
-        Ok(FittedModel::Svm(Box::new(SvmModel { n_inputs: x.ncols(), model })))
+        Ok(FittedModel::Svm(Box::new(SvmModel::new(x.ncols(), model))))
     }
 }
 
@@ -165,6 +209,17 @@ mod tests {
         let p: Vec<f64> = x.rows().into_iter().map(|r| m.predict(r.as_slice().unwrap())).collect();
         assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
         assert!(auc_ks(&p, y.as_slice().unwrap()).0 > 0.95);
+        assert!(m.is_consistent());
+        let via_linfa: Vec<f64> = x.rows().into_iter().map(|r| *m.model.predict(r) as f64).collect();
+        assert_eq!(p, via_linfa, "the same probabilities as linfa's own predict");
+        assert!(m.predict(&[f64::INFINITY, 0.0]).is_finite() || m.predict(&[f64::INFINITY, 0.0]).is_nan());
+        assert!(m.predict(&[f64::NAN, 0.0]).is_nan());
+        let wrong_width = SvmModel::new(3, m.model.clone());
+        assert!(!wrong_width.is_consistent());
+        let mut form = serde_json::to_value(&m.model).unwrap();
+        form["probability_coeffs"] = Value::Null;
+        let no_platt = SvmModel::new(2, serde_json::from_value(form).unwrap());
+        assert!(!no_platt.is_consistent());
         assert!(Svm::from_json(&json!({"max_rows": 100}))
             .unwrap()
             .fit(&x, &y, &FitContext::new(&recipe))
