@@ -29,6 +29,7 @@ impl Model {
 
     /// Checks that recipe and fitted model agree (an artifact from elsewhere might not).
     pub fn validate(&self) -> Result<()> {
+        self.recipe.validate()?;
         if self.recipe.width() != self.fitted.n_inputs() {
             return Err(AimassError::new(
                 crate::core::error::ErrorKind::DataCorrupted,

@@ -165,6 +165,21 @@ impl CategoricalStep {
         }
     }
 
+    /// Whether a stored step can encode without panicking: sorted distinct levels, one value per
+    /// level for target and WOE encodings, and 1 – 65,536 hashing buckets (training allows 2 –
+    /// 65,536). The fuzzer found zero buckets (a division by zero) in a crafted artifact.
+    pub fn is_consistent(&self) -> bool {
+        let sorted = self.levels.windows(2).all(|w| w[0] < w[1]);
+        sorted
+            && match &self.encoding {
+                Encoding::OneHot | Encoding::Ordinal => true,
+                Encoding::Target { values, .. } | Encoding::Woe { values, .. } => {
+                    values.len() == self.levels.len()
+                }
+                Encoding::Hashing { buckets } => (1..=65_536).contains(buckets),
+            }
+    }
+
     pub fn is_one_hot(&self) -> bool {
         matches!(self.encoding, Encoding::OneHot | Encoding::Hashing { .. })
     }

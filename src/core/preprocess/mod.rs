@@ -105,6 +105,9 @@ pub struct Recipe {
     pub steps: Vec<FeatureStep>,
 }
 
+/// The most model inputs a stored recipe may yield.
+pub const MAX_INPUTS: usize = 1 << 24;
+
 impl Recipe {
     /// Fits the recipe on the feature columns of the training rows; `labels` are the training
     /// targets (0/1 for binary), needed by target and WOE encoding.
@@ -139,6 +142,32 @@ impl Recipe {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Recipe { steps })
+    }
+
+    /// Checks a stored recipe's structure (an artifact from elsewhere might be inconsistent): each
+    /// categorical encoding fits its levels, and the inputs number at most 2^24 (1,600 columns of
+    /// 10,000 one-hot levels stay far below; a crafted width would make scoring allocate without
+    /// bound).
+    pub fn validate(&self) -> Result<()> {
+        let corrupted = |detail: String| {
+            Err(AimassError::new(
+                crate::core::error::ErrorKind::DataCorrupted,
+                "model artifact is inconsistent",
+            )
+            .with_detail(detail))
+        };
+        if let Some(s) =
+            self.steps.iter().find(|s| matches!(s, FeatureStep::Categorical(c) if !c.is_consistent()))
+        {
+            return corrupted(format!("The encoding of feature \"{}\" does not fit its levels.", s.name()));
+        }
+        let width = self.steps.iter().fold(0usize, |w, s| w.saturating_add(s.width()));
+        if width > MAX_INPUTS {
+            return corrupted(format!(
+                "The preprocessing yields {width} inputs; at most {MAX_INPUTS} are read."
+            ));
+        }
+        Ok(())
     }
 
     /// Number of model inputs.
