@@ -144,8 +144,9 @@ impl Recipe {
         Ok(Recipe { steps })
     }
 
-    /// Checks a stored recipe's structure (an artifact from elsewhere might be inconsistent): each
-    /// categorical encoding fits its levels, and the inputs number at most 2^24 (1,600 columns of
+    /// Checks a stored recipe's structure (an artifact from elsewhere might be inconsistent): clip
+    /// bounds are ordered, each categorical encoding fits its levels, and the inputs number at
+    /// most 2^24 (1,600 columns of
     /// 10,000 one-hot levels stay far below; a crafted width would make scoring allocate without
     /// bound).
     pub fn validate(&self) -> Result<()> {
@@ -156,10 +157,13 @@ impl Recipe {
             )
             .with_detail(detail))
         };
-        if let Some(s) =
-            self.steps.iter().find(|s| matches!(s, FeatureStep::Categorical(c) if !c.is_consistent()))
-        {
-            return corrupted(format!("The encoding of feature \"{}\" does not fit its levels.", s.name()));
+        let consistent = |s: &FeatureStep| match s {
+            FeatureStep::Numeric(n) => n.is_consistent(),
+            FeatureStep::Categorical(c) => c.is_consistent(),
+            FeatureStep::Binned(_) => true,
+        };
+        if let Some(s) = self.steps.iter().find(|s| !consistent(s)) {
+            return corrupted(format!("The preprocessing of feature \"{}\" is not consistent.", s.name()));
         }
         let width = self.steps.iter().fold(0usize, |w, s| w.saturating_add(s.width()));
         if width > MAX_INPUTS {

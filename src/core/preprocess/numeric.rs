@@ -123,6 +123,12 @@ impl NumericStep {
         }
     }
 
+    /// Whether a stored step can encode without panicking: clip bounds, when set, are ordered
+    /// numbers (`f64::clamp` panics otherwise; found by fuzzing the artifact decoder).
+    pub fn is_consistent(&self) -> bool {
+        self.clip.is_none_or(|(lo, hi)| lo <= hi)
+    }
+
     /// The model input for one raw value.
     #[inline]
     pub fn encode(&self, value: RawValue<'_>) -> Result<f64> {
