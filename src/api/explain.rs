@@ -5,19 +5,11 @@
 use pgrx::prelude::*;
 use pgrx::AnyElement;
 
-use crate::catalog::{deployments, projects};
-use crate::core::error::Result;
 use crate::core::explain;
 use crate::error::OrRaise;
-use crate::scoring::cache::{self, LoadedModel};
+use crate::scoring::cache;
+use crate::scoring::input::{serving, Input};
 use crate::scoring::row::with_row_values;
-
-fn deployed(project_name: &str) -> Result<std::rc::Rc<LoadedModel>> {
-    let project = projects::get(project_name)?;
-    let d = deployments::current_by_project_name(&project.name)
-        .ok_or_else(|| deployments::no_deployment(project_name))?;
-    cache::by_id(d.model_id)
-}
 
 /// The points table of a scorecard model: base points, then each feature's bins.
 #[allow(clippy::type_complexity)]
@@ -41,16 +33,18 @@ fn scorecard(
     )
 }
 
-/// The total score of a row under the project's deployed scorecard.
+/// The total score of a row under the project's deployed scorecard (its challenger's, when the row
+/// is routed to one).
 #[pg_extern(stable, parallel_safe)]
 fn score_points(project_name: &str, row: AnyElement) -> f64 {
-    let m = deployed(project_name).or_raise();
+    let m = serving(project_name, Input::Row(&row)).or_raise();
     let mut maps = m.row_maps.borrow_mut();
     with_row_values(&m.model, &mut maps, row.datum(), row.oid(), |raw| explain::score_points(&m.model, raw))
         .or_raise()
 }
 
-/// Reason codes: the `top_k` features that pushed this row's risk up most, with their values.
+/// Reason codes: the `top_k` features that pushed this row's risk up most, with their values, from
+/// the model that scores the row (the challenger, when the row is routed to one).
 #[pg_extern(stable, parallel_safe)]
 fn explain(
     project_name: &str,
@@ -62,7 +56,7 @@ fn explain(
             "top_k must be at least 1, not {top_k}"
         )));
     }
-    let m = deployed(project_name).or_raise();
+    let m = serving(project_name, Input::Row(&row)).or_raise();
     let mut maps = m.row_maps.borrow_mut();
     let reasons =
         with_row_values(&m.model, &mut maps, row.datum(), row.oid(), |raw| explain::reasons(&m.model, raw))

@@ -89,3 +89,16 @@ SELECT * FROM aimass.deploy('cc', 'end_challenge');
 SELECT * FROM aimass.deploy('cc', 'promote');
 \set VERBOSITY default
 DROP TABLE cc_live;
+
+-- explain follows the routing: a row the challenger serves is explained by the challenger.
+CREATE TEMP TABLE explained_by_champion AS
+SELECT c.id, e.* FROM credit_data c, aimass.explain('cc', c, 5) e WHERE c.id <= 20;
+SELECT strategy FROM aimass.deploy('cc', 'challenger', model_id => :challenger, share => 1, key_column => 'id');
+CREATE TEMP TABLE explained_routed AS
+SELECT c.id, e.* FROM credit_data c, aimass.explain('cc', c, 5) e WHERE c.id <= 20;
+SELECT strategy FROM aimass.deploy(:challenger);
+SELECT (SELECT count(*) FROM explained_routed) = 100 AS five_reasons_each,
+       (SELECT count(*) FROM (SELECT c.id, e.* FROM credit_data c, aimass.explain('cc', c, 5) e WHERE c.id <= 20
+                              EXCEPT SELECT * FROM explained_routed) d) AS differ_from_challenger_as_champion,
+       (SELECT count(*) FROM (SELECT * FROM explained_routed EXCEPT SELECT * FROM explained_by_champion) d) > 0
+         AS differ_from_the_champion;
