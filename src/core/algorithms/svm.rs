@@ -43,28 +43,23 @@ impl SvmModel {
     /// linfa does), except that a non-finite decision value (an input of ±Infinity or NaN) gives
     /// NaN, 0 or 1 where linfa's `Pr::new` panics.
     pub fn predict(&self, x: &[f64]) -> f64 {
-        let Some((a, b)) = *self.platt.get_or_init(|| self.platt_coefficients()) else { return f64::NAN };
+        let platt =
+            self.platt.get_or_init(|| serde_json::to_value(&self.model).ok().and_then(|v| platt_of(&v)));
+        let Some((a, b)) = *platt else { return f64::NAN };
         let decision = self.model.weighted_sum(&ArrayView1::from(x)) - self.model.rho;
         let f = (a * decision + b) as f32;
         let p = if f >= 0.0 { (-f).exp() / (1.0 + (-f).exp()) } else { 1.0 / (1.0 + f.exp()) };
         p as f64
     }
 
-    /// linfa keeps the Platt coefficients private: they are read from its serde form.
-    fn platt_coefficients(&self) -> Option<(f64, f64)> {
-        let v = serde_json::to_value(&self.model).ok()?;
-        let c = v.get("probability_coeffs")?.as_array()?;
-        let (a, b) = (c.first()?.as_f64()?, c.get(1)?.as_f64()?);
-        (a.is_finite() && b.is_finite()).then_some((a, b))
-    }
-
     /// Whether a stored SVM can score rows of `n_inputs` without panicking inside linfa: finite
     /// Platt coefficients, and a hyperplane (or support vectors) of that width. linfa keeps these
     /// fields private, so they are read from its serde form (found by fuzzing the artifact
     /// decoder: payloads without or with NaN Platt coefficients panicked at the first score).
+    /// The one serde form read here also gives `predict` its Platt coefficients.
     pub fn is_consistent(&self) -> bool {
         let Ok(v) = serde_json::to_value(&self.model) else { return false };
-        if self.platt_coefficients().is_none() {
+        if self.platt.get_or_init(|| platt_of(&v)).is_none() {
             return false;
         }
         let dims =
@@ -79,6 +74,13 @@ impl SvmModel {
             _ => false,
         }
     }
+}
+
+/// The finite Platt coefficients (A, B) from linfa's serde form (linfa keeps them private).
+fn platt_of(model: &Value) -> Option<(f64, f64)> {
+    let c = model.get("probability_coeffs")?.as_array()?;
+    let (a, b) = (c.first()?.as_f64()?, c.get(1)?.as_f64()?);
+    (a.is_finite() && b.is_finite()).then_some((a, b))
 }
 
 #[derive(Debug, Clone, PartialEq)]
