@@ -201,21 +201,21 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     drop(train_refs);
     drop(train_cols);
     release_free_memory();
-    let x = recipe.encode_rows(&req.features, &train_idx)?;
-    if !algorithm.handles_missing() && x.iter().any(|v| v.is_nan()) {
-        return Err(AimassError::invalid_parameter(format!(
-            "algorithm \"{}\" cannot take missing values",
-            algorithm.name()
-        ))
-        .with_hint("Give preprocess an impute method other than \"keep\"."));
-    }
+    // The fit reads its inputs encoded from the columns block by block (an algorithm that needs
+    // the whole matrix builds it): the training call holds no encoded copy of its own.
+    let x = crate::core::preprocess::EncodedRows {
+        recipe: &recipe,
+        columns: &req.features,
+        rows: &train_idx,
+        refuse_missing: (!algorithm.handles_missing()).then(|| algorithm.name()),
+    };
     let ctx = algorithms::FitContext {
         recipe: &recipe,
         weights: train_weights.as_deref(),
         threads: req.threads.max(1),
         on_round: req.on_round,
     };
-    let fitted = algorithm.fit(&x, &y, &ctx)?;
+    let fitted = algorithm.fit_inputs(&x, &y, &ctx)?;
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
     // The training rows' scores serve the metrics and the drift reference.
@@ -467,6 +467,56 @@ mod tests {
         assert_eq!(out.model.target.positive.as_deref(), Some("bad"));
         let auc = out.metrics["test"]["auc"].as_f64().unwrap();
         assert!(auc > 0.85, "test AUC {auc}");
+    }
+
+    #[test]
+    fn fits_on_rows_encoded_on_demand_equal_fits_on_the_matrix() {
+        use crate::core::algorithms::Inputs;
+        use crate::core::preprocess::EncodedRows;
+        let (x, c, y) = data(3000);
+        let labels: Vec<f64> =
+            (0..3000).map(|i| matches!(y.raw(i), RawValue::Text("bad")) as u8 as f64).collect();
+        // Training rows in a shuffled order, across several blocks.
+        let rows: Vec<usize> = (0..2500).map(|i| (i * 7919) % 3000).collect();
+        let yr = ndarray::Array1::from_iter(rows.iter().map(|&i| labels[i]));
+        let columns = [&x, &c];
+        for (algorithm, hyperparams, keep_missing) in [
+            ("logistic", json!({}), false),
+            ("gradient_boosting", json!({"n_estimators": 20, "early_stopping_rounds": 3}), true),
+            ("svm", json!({}), false),
+        ] {
+            let mut options = PreprocessOptions::from_json(&json!({})).unwrap();
+            if keep_missing {
+                options.keep_missing_by_default();
+            }
+            let picked: Vec<Column> = columns.iter().map(|col| col.take(&rows)).collect();
+            let picked: Vec<&Column> = picked.iter().collect();
+            let recipe =
+                Recipe::fit(&picked, yr.as_slice().unwrap(), Task::Binary, &options, &StoredBinnings::new())
+                    .unwrap();
+            let encoded =
+                EncodedRows { recipe: &recipe, columns: &columns, rows: &rows, refuse_missing: None };
+            let matrix = recipe.encode_rows(&columns, &rows).unwrap();
+            let bits = |m: &ndarray::Array2<f64>| m.mapv(f64::to_bits);
+            assert_eq!(bits(&encoded.to_matrix().unwrap()), bits(&matrix));
+            let a = algorithms::build(algorithm, Task::Binary, &hyperparams).unwrap();
+            let ctx = algorithms::FitContext::new(&recipe);
+            assert_eq!(
+                a.fit_inputs(&encoded, &yr, &ctx).unwrap(),
+                a.fit(&matrix, &yr, &ctx).unwrap(),
+                "{algorithm}"
+            );
+        }
+        // Missing inputs for an algorithm that cannot take them: the error names it.
+        let mut options = PreprocessOptions::from_json(&json!({})).unwrap();
+        options.keep_missing_by_default();
+        let recipe = Recipe::fit(&[&x], &labels, Task::Binary, &options, &StoredBinnings::new()).unwrap();
+        let all: Vec<usize> = (0..3000).collect();
+        let encoded =
+            EncodedRows { recipe: &recipe, columns: &[&x], rows: &all, refuse_missing: Some("logistic") };
+        let a = algorithms::build("logistic", Task::Binary, &json!({})).unwrap();
+        let e = a.fit_inputs(&encoded, &ndarray::Array1::from(labels), &algorithms::FitContext::new(&recipe));
+        assert_eq!(e.unwrap_err().message, "algorithm \"logistic\" cannot take missing values");
     }
 
     #[test]

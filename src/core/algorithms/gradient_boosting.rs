@@ -33,8 +33,9 @@ use ndarray::{Array1, Array2, Axis};
 use serde_json::{json, Map, Value};
 
 use super::histogram_tree::{Binned, Grower, TreeParams};
+use super::inputs::for_each_block;
 use super::tree::{Combine, TreeEnsemble};
-use super::{Algorithm, FitContext, FittedModel, Progress};
+use super::{Algorithm, FitContext, FittedModel, Inputs, Progress};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
 use crate::core::preprocess::{FeatureStep, Recipe};
@@ -180,6 +181,11 @@ impl Algorithm for GradientBoosting {
     }
 
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
+        self.fit_inputs(x, y, ctx)
+    }
+
+    /// Reads the inputs twice: once to bin the fitting rows, once for the validation rows.
+    fn fit_inputs(&self, x: &dyn Inputs, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
         if x.nrows() == 0 || x.ncols() == 0 {
             return Err(AimassError::data("gradient boosting needs rows and inputs"));
         }
@@ -200,15 +206,11 @@ impl Algorithm for GradientBoosting {
         if fit_rows.is_empty() {
             return Err(AimassError::data("too few rows to hold out a validation part"));
         }
-        // Without a validation part the rows are binned in place: no copy of the input matrix.
-        let held_out = (!val_rows.is_empty()).then(|| x.select(Axis(0), &fit_rows));
-        let xf = held_out.as_ref().map_or_else(|| x.view(), |m| m.view());
+        let data = Binned::new(x, &fit_rows, self.max_bins, &ctx.recipe.one_hot_groups())?;
         let yf = y.select(Axis(0), &fit_rows);
-        let n = xf.nrows();
+        let n = fit_rows.len();
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
         let wf: Vec<f64> = fit_rows.iter().map(|&i| w_all[i]).collect();
-        let data = Binned::new(xf, self.max_bins, &ctx.recipe.one_hot_groups());
-        drop(held_out);
         let params = self.tree_params(monotone, ctx.threads);
         let grower = Grower { params: &params, data: &data };
         let mean = yf.iter().zip(&wf).map(|(y, w)| y * w).sum::<f64>() / wf.iter().sum::<f64>();
@@ -218,7 +220,11 @@ impl Algorithm for GradientBoosting {
         let (mut g, mut h) = (vec![0.0; n], vec![1.0; n]);
         let mut trees = Vec::with_capacity(self.n_estimators);
         let mut rng = SplitMix64::new(self.seed);
-        let val_x: Vec<Vec<f64>> = val_rows.iter().map(|&i| x.row(i).to_vec()).collect();
+        let mut val_x: Vec<Vec<f64>> = Vec::with_capacity(val_rows.len());
+        for_each_block(x, &val_rows, |_, block| {
+            val_x.extend(block.rows().into_iter().map(|r| r.to_vec()));
+            Ok(())
+        })?;
         let mut best: Option<(f64, usize)> = None;
         for round in 0..self.n_estimators {
             for i in 0..n {

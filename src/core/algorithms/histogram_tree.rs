@@ -22,9 +22,10 @@
 //! down to every later split below, so every leaf left of the split stays below every leaf to its
 //! right. The ensemble, a sum or mean of such trees, is monotone in that input.
 
-use ndarray::{ArrayView2, Axis};
+use super::inputs::{for_each_block, Inputs};
 
 use super::tree::{Node, Tree};
+use crate::core::error::Result;
 use crate::core::split::SplitMix64;
 
 /// Inputs bucketed into histogram bins, column-major.
@@ -46,16 +47,79 @@ struct OneHotGroup {
 }
 
 impl Binned {
-    /// Bins every input of `x` (at most `max_bins` ≤ 255 value bins, and a missing bin) and
-    /// bundles the given one-hot groups whose inputs are exactly 0/1 with one 1 per row.
-    pub fn new(x: ArrayView2<'_, f64>, max_bins: usize, one_hot_groups: &[std::ops::Range<usize>]) -> Self {
+    /// Bins every input of the rows `rows` of `x` (at most `max_bins` ≤ 255 value bins, and a
+    /// missing bin) and bundles the given one-hot groups whose inputs are exactly 0/1 with one 1
+    /// per row. One pass over the rows, in blocks: an input outside the groups is gathered into a
+    /// column of its own (its bins need its sorted values), a group keeps only each row's hot
+    /// input, and the whole matrix is never held.
+    pub fn new(
+        x: &dyn Inputs,
+        rows: &[usize],
+        max_bins: usize,
+        one_hot_groups: &[std::ops::Range<usize>],
+    ) -> Result<Self> {
         let max_bins = max_bins.clamp(1, 255);
-        let (bins, upper): (Vec<_>, Vec<_>) =
-            x.axis_iter(Axis(1)).map(|col| bin_input(col, max_bins)).unzip();
-        let n = bins.len();
-        let mut data = Binned { bins, upper, groups: Vec::new(), member: vec![None; n] };
-        data.bundle(x, one_hot_groups);
-        data
+        let p = x.ncols();
+        let mut in_group = vec![false; p];
+        for range in one_hot_groups {
+            in_group[range.clone()].iter_mut().for_each(|m| *m = true);
+        }
+        let free: Vec<usize> = (0..p).filter(|&j| !in_group[j]).collect();
+        let mut cols: Vec<Vec<f64>> =
+            (0..p).map(|j| if in_group[j] { Vec::new() } else { Vec::with_capacity(rows.len()) }).collect();
+        // `Some(hot)` while every row so far is one-hot in the group.
+        let mut hots: Vec<Option<Vec<u32>>> =
+            one_hot_groups.iter().map(|_| Some(Vec::with_capacity(rows.len()))).collect();
+        for_each_block(x, rows, |_, block| {
+            for row in block.rows() {
+                for &j in &free {
+                    cols[j].push(row[j]);
+                }
+                for (range, state) in one_hot_groups.iter().zip(hots.iter_mut()) {
+                    let vals = row.slice(ndarray::s![range.clone()]);
+                    if let Some(hot) = state {
+                        let one_hot = vals.iter().all(|&v| v == 0.0 || v == 1.0)
+                            && vals.iter().filter(|&&v| v == 1.0).count() == 1;
+                        if one_hot {
+                            hot.push(vals.iter().position(|&v| v == 1.0).unwrap_or(0) as u32);
+                            continue;
+                        }
+                        // Not a one-hot group after all: its inputs are binned one by one,
+                        // their values so far rebuilt from the hot positions.
+                        for (o, j) in range.clone().enumerate() {
+                            cols[j] = hot.iter().map(|&h| (h as usize == o) as u8 as f64).collect();
+                        }
+                        *state = None;
+                    }
+                    for (j, &v) in range.clone().zip(vals) {
+                        cols[j].push(v);
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let mut data = Binned {
+            bins: vec![Vec::new(); p],
+            upper: vec![Vec::new(); p],
+            groups: Vec::new(),
+            member: vec![None; p],
+        };
+        for (range, state) in one_hot_groups.iter().zip(hots) {
+            if let Some(hot) = state {
+                let g = data.groups.len();
+                for (o, j) in range.clone().enumerate() {
+                    data.member[j] = Some((g, o));
+                    data.upper[j] = vec![0.0, 1.0];
+                }
+                data.groups.push(OneHotGroup { inputs: range.clone(), hot });
+            }
+        }
+        for (j, col) in cols.iter_mut().enumerate() {
+            if data.member[j].is_none() {
+                (data.bins[j], data.upper[j]) = bin_input(&std::mem::take(col), max_bins);
+            }
+        }
+        Ok(data)
     }
 
     pub fn n_inputs(&self) -> usize {
@@ -70,31 +134,9 @@ impl Binned {
             None => self.bins[j][r] as usize,
         }
     }
-
-    fn bundle(&mut self, x: ArrayView2<'_, f64>, groups: &[std::ops::Range<usize>]) {
-        'group: for range in groups {
-            let mut hot = Vec::with_capacity(x.nrows());
-            for row in x.axis_iter(Axis(0)) {
-                let vals = row.slice(ndarray::s![range.clone()]);
-                if vals.iter().any(|&v| v != 0.0 && v != 1.0)
-                    || vals.iter().filter(|&&v| v == 1.0).count() != 1
-                {
-                    continue 'group;
-                }
-                hot.push(vals.iter().position(|&v| v == 1.0).unwrap_or(0) as u32);
-            }
-            let g = self.groups.len();
-            for (o, j) in range.clone().enumerate() {
-                self.member[j] = Some((g, o));
-                self.bins[j] = Vec::new();
-                self.upper[j] = vec![0.0, 1.0];
-            }
-            self.groups.push(OneHotGroup { inputs: range.clone(), hot });
-        }
-    }
 }
 
-fn bin_input(col: ndarray::ArrayView1<'_, f64>, max_bins: usize) -> (Vec<u8>, Vec<f64>) {
+fn bin_input(col: &[f64], max_bins: usize) -> (Vec<u8>, Vec<f64>) {
     let mut sorted: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f64::total_cmp);
     let has_missing = sorted.len() < col.len();
@@ -529,8 +571,9 @@ mod tests {
             0 => (i % 17) as f64,
             _ => ((i % 3) + 1 == j) as u8 as f64,
         });
-        let plain = Binned::new(x.view(), 255, &[]);
-        let bundled = Binned::new(x.view(), 255, std::slice::from_ref(&(1..4)));
+        let all: Vec<usize> = (0..n).collect();
+        let plain = Binned::new(&x, &all, 255, &[]).unwrap();
+        let bundled = Binned::new(&x, &all, 255, std::slice::from_ref(&(1..4))).unwrap();
         assert_eq!(bundled.groups.len(), 1);
         let params = TreeParams {
             num_leaves: 31,
@@ -555,6 +598,31 @@ mod tests {
     }
 
     #[test]
+    fn a_group_that_is_not_one_hot_is_binned_input_by_input() {
+        // Inputs 1..4 are one-hot except in row 5000 (past the first block), which has no hot
+        // input; rows are read in a shuffled order.
+        let n = 6000;
+        let x = ndarray::Array2::from_shape_fn((n, 4), |(i, j)| match j {
+            0 => (i % 17) as f64,
+            _ => (i != 5000 && (i % 3) + 1 == j) as u8 as f64,
+        });
+        let rows: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
+        let plain = Binned::new(&x, &rows, 255, &[]).unwrap();
+        let grouped = Binned::new(&x, &rows, 255, std::slice::from_ref(&(1..4))).unwrap();
+        assert!(grouped.groups.is_empty());
+        for j in 0..4 {
+            assert_eq!(plain.upper[j], grouped.upper[j]);
+            let bins = |d: &Binned| (0..n).map(|r| d.bin(j, r)).collect::<Vec<_>>();
+            assert_eq!(bins(&plain), bins(&grouped), "input {j}");
+            if j > 0 {
+                let at = |i: usize| rows.iter().position(|&r| r == i).unwrap();
+                assert_eq!(grouped.bin(j, at(5000)), 0);
+                assert_eq!(grouped.bin(j, at(3 + j - 1)), 1);
+            }
+        }
+    }
+
+    #[test]
     fn a_monotone_input_gives_a_monotone_tree() {
         // y falls then rises with x: a free tree follows it, a rising-constrained one does not fall.
         let n = 400;
@@ -572,7 +640,7 @@ mod tests {
             .collect();
         let g: Vec<f64> = y.iter().map(|v| -v).collect();
         let h = vec![1.0; n];
-        let data = Binned::new(x.view(), 255, &[]);
+        let data = Binned::new(&x, &(0..n).collect::<Vec<_>>(), 255, &[]).unwrap();
         let mut params = TreeParams {
             num_leaves: 8,
             max_depth: 0,

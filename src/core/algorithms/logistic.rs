@@ -13,7 +13,7 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 
-use super::{Algorithm, FitContext, FittedModel, LinearModel, Link};
+use super::{Algorithm, FitContext, FittedModel, Inputs, LinearModel, Link};
 use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
 
@@ -59,16 +59,23 @@ impl Algorithm for Logistic {
         json!({"alpha": self.alpha, "max_iterations": self.max_iterations, "tolerance": self.tolerance})
     }
 
-    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, _ctx: &FitContext<'_>) -> Result<FittedModel> {
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
+        self.fit_inputs(x, y, ctx)
+    }
+
+    /// Newton's method reads the inputs in passes; L-BFGS (beyond 1024 inputs, or a singular
+    /// Hessian) takes the whole matrix.
+    fn fit_inputs(&self, x: &dyn Inputs, y: &Array1<f64>, _ctx: &FitContext<'_>) -> Result<FittedModel> {
         if x.ncols() <= super::newton::MAX_INPUTS {
             if let Some((intercept, coefficients)) =
-                super::newton::fit(x, y, self.alpha, self.max_iterations, self.tolerance)
+                super::newton::fit(x, y, self.alpha, self.max_iterations, self.tolerance)?
             {
                 return finite(LinearModel { intercept, coefficients, link: Link::Logit });
             }
         }
+        let x = x.to_matrix()?;
         let labels: Array1<bool> = y.mapv(|v| v > 0.5);
-        let dataset = Dataset::new(x.clone(), labels);
+        let dataset = Dataset::new(x, labels);
         let fitted = LogisticRegression::default()
             .alpha(self.alpha)
             .max_iterations(self.max_iterations)

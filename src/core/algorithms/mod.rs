@@ -6,6 +6,7 @@
 pub mod ensemble;
 pub mod gradient_boosting;
 pub mod histogram_tree;
+pub mod inputs;
 pub mod isolation_forest;
 pub mod kmeans;
 pub mod linear;
@@ -26,6 +27,7 @@ use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::preprocess::Recipe;
 use crate::core::task::Task;
 
+pub use inputs::Inputs;
 pub use linear_model::{LinearModel, Link};
 
 /// The algorithm names `aimass.train` accepts.
@@ -62,6 +64,12 @@ pub trait Algorithm {
     fn hyperparams(&self) -> Value;
     /// Fits on encoded inputs `x` (rows × recipe width) and targets `y` (0/1 for binary).
     fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel>;
+    /// Fits on inputs read block by block. The default builds the whole matrix and calls
+    /// [`Algorithm::fit`]; algorithms that read their inputs in passes override it, so that the
+    /// training call never holds the encoded matrix.
+    fn fit_inputs(&self, x: &dyn Inputs, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
+        self.fit(&x.to_matrix()?, y, ctx)
+    }
     /// Whether the algorithm takes missing (NaN) inputs itself.
     fn handles_missing(&self) -> bool {
         false

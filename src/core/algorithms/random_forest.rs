@@ -199,7 +199,8 @@ impl Algorithm for RandomForest {
         // the (weighted) variance decrease, i.e. the Gini decrease for 0/1 targets.
         let w = class_weighted(ctx.row_weights(n), y, self.balanced);
         let g: Vec<f64> = y.iter().zip(&w).map(|(y, w)| -y * w).collect();
-        let data = Binned::new(x.view(), self.max_bins, &ctx.recipe.one_hot_groups());
+        let all: Vec<usize> = (0..x.nrows()).collect();
+        let data = Binned::new(x, &all, self.max_bins, &ctx.recipe.one_hot_groups())?;
         let k = self.max_features.count(x.ncols());
         let params = TreeParams {
             num_leaves: if self.max_leaves == 0 { usize::MAX } else { self.max_leaves },

@@ -218,16 +218,44 @@ impl Recipe {
     /// Encodes the chosen `rows` of a frame, in that order, into a row-major matrix of
     /// `rows.len() × width()` (no copy of the columns).
     pub fn encode_rows(&self, columns: &[&Column], rows: &[usize]) -> Result<ndarray::Array2<f64>> {
-        let width = self.width();
-        let mut x = ndarray::Array2::<f64>::zeros((rows.len(), width));
-        let mut raw = Vec::with_capacity(columns.len());
-        for (&i, mut row) in rows.iter().zip(x.rows_mut()) {
+        use crate::core::algorithms::Inputs;
+        EncodedRows { recipe: self, columns, rows, refuse_missing: None }.to_matrix()
+    }
+}
+
+/// Rows of a frame's inputs, encoded by the recipe from the columns when they are asked for (the
+/// way training gives a fit its inputs without building the matrix).
+pub struct EncodedRows<'a> {
+    pub recipe: &'a Recipe,
+    pub columns: &'a [&'a Column],
+    /// Row `r` of the inputs is row `rows[r]` of the columns.
+    pub rows: &'a [usize],
+    /// The algorithm's name when a missing input is an error.
+    pub refuse_missing: Option<&'static str>,
+}
+
+impl crate::core::algorithms::Inputs for EncodedRows<'_> {
+    fn nrows(&self) -> usize {
+        self.rows.len()
+    }
+    fn ncols(&self) -> usize {
+        self.recipe.width()
+    }
+    fn rows_into(&self, rows: &[usize], mut out: ndarray::ArrayViewMut2<'_, f64>) -> Result<()> {
+        let mut raw = Vec::with_capacity(self.columns.len());
+        for (&r, mut o) in rows.iter().zip(out.rows_mut()) {
+            let i = self.rows[r];
             raw.clear();
-            raw.extend(columns.iter().map(|c| c.raw(i)));
-            let slice = row.as_slice_mut().ok_or_else(|| AimassError::internal("matrix not contiguous"))?;
-            self.encode_row(&raw, slice)?;
+            raw.extend(self.columns.iter().map(|c| c.raw(i)));
+            let slice = o.as_slice_mut().ok_or_else(|| AimassError::internal("block not contiguous"))?;
+            self.recipe.encode_row(&raw, slice)?;
+            if let Some(name) = self.refuse_missing {
+                if slice.iter().any(|v| v.is_nan()) {
+                    return Err(crate::core::algorithms::inputs::missing_refused(name));
+                }
+            }
         }
-        Ok(x)
+        Ok(())
     }
 }
 
