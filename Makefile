@@ -14,7 +14,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
 
-.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test lifecycle-test fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test lifecycle-test fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -82,7 +82,13 @@ fuzz: setup
 	  -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10
 
 bench-spine: demo
-	$(PSQL) -d aimass_demo -f benches/spine.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/spine.sql $(BENCH_LOG)
+
+# Each benchmark target keeps its output in build/bench/<target>.log for benches/report.py.
+BENCH_LOG_START = @mkdir -p build/bench && : > build/bench/$@.log
+PIPEFAIL := set -o pipefail;
+BENCH_LOG = 2>&1 | tee -a build/bench/$@.log
 
 # A deterministic credit-application table of ROWS rows (31 columns) in the demo database.
 ROWS ?= 1000000
@@ -91,42 +97,66 @@ bench-data: demo
 
 # profile and clean on bench_credit against plain SQL and pandas, in one run.
 bench-data-quality: bench-data
-	$(PSQL) -d aimass_demo -f benches/data_quality.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/data_quality.sql $(BENCH_LOG)
 	python3 -c 'import pandas, psycopg' 2>/dev/null || pip install -q pandas "psycopg[binary]"
-	python3 benches/data_quality.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+	$(PIPEFAIL) python3 benches/data_quality.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo" $(BENCH_LOG)
 
-# Risk-metric aggregates and binning on bench_credit against plain SQL.
+# Training time of GBDT and logistic regression on bench_credit against LightGBM and scikit-learn.
 bench-training: bench-data
-	$(PSQL) -d aimass_demo -f benches/training.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/training.sql $(BENCH_LOG)
 	python3 -c 'import pandas, psycopg, sklearn, lightgbm' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn lightgbm
-	python3 benches/training.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+	$(PIPEFAIL) python3 benches/training.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo" $(BENCH_LOG)
 
 # One drift check over 1M live rows against a scan, scoring alone, and psycopg + toad.
 bench-monitoring: bench-data
-	$(PSQL) -d aimass_demo -f benches/monitoring.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/monitoring.sql $(BENCH_LOG)
 	python3 -c 'import pandas, psycopg, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" toad
-	python3 benches/monitoring.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+	$(PIPEFAIL) python3 benches/monitoring.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo" $(BENCH_LOG)
 
 # Inline scoring over 1M rows against the model written as plain SQL, in parallel too, and GBDT.
 bench-scoring: bench-data
-	$(PSQL) -d aimass_demo -f benches/scoring.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/scoring.sql $(BENCH_LOG)
 
 # Single-row scoring under 1, 8, 32 clients (pgbench) against a psycopg + scikit-learn service.
 bench-latency: bench-scoring
+	$(BENCH_LOG_START)
 	python3 -c 'import numpy, psycopg, sklearn' 2>/dev/null || pip install -q numpy "psycopg[binary]" scikit-learn
-	bash benches/latency.sh $(CLUSTER)/run $(PORT) aimass_demo
+	$(PIPEFAIL) bash benches/latency.sh $(CLUSTER)/run $(PORT) aimass_demo $(BENCH_LOG)
 
 # Peak private memory of a training backend against the float32 input matrix.
 bench-memory: bench-data
-	bash benches/memory.sh $(CLUSTER)/run $(PORT) aimass_demo
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) bash benches/memory.sh $(CLUSTER)/run $(PORT) aimass_demo $(BENCH_LOG)
 
-# Every benchmark, one after the other, on one generated table.
-bench: bench-spine bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory
+# Training time (against LightGBM and scikit-learn) and peak memory on BIG_ROWS rows, in a
+# database of its own that is dropped afterwards.
+BIG_ROWS ?= 10000000
+bench-10m: demo
+	$(BENCH_LOG_START)
+	$(PSQL) -d postgres -c "DROP DATABASE IF EXISTS aimass_bench10m" -c "CREATE DATABASE aimass_bench10m"
+	$(PSQL) -d aimass_bench10m -c "CREATE EXTENSION aimass"
+	$(PIPEFAIL) $(PSQL) -d aimass_bench10m -q -v rows=$(BIG_ROWS) -f benches/generate.sql $(BENCH_LOG)
+	$(PIPEFAIL) $(PSQL) -d aimass_bench10m -f benches/training.sql $(BENCH_LOG)
+	python3 -c 'import pandas, psycopg, sklearn, lightgbm' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn lightgbm
+	$(PIPEFAIL) python3 benches/training.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_bench10m" $(BENCH_LOG)
+	$(PIPEFAIL) bash benches/memory.sh $(CLUSTER)/run $(PORT) aimass_bench10m $(BENCH_LOG)
+	$(PSQL) -d postgres -c "DROP DATABASE aimass_bench10m"
 
+# Every benchmark, one after the other, on one generated table; then BENCHMARKS.md gets the
+# run's figures, the machine and the goals (benches/report.py, from build/bench/*.log).
+bench: bench-spine bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m
+	python3 benches/report.py build/bench BENCHMARKS.md
+
+# Risk-metric aggregates and binning on bench_credit against plain SQL, scikit-learn and toad.
 bench-risk: bench-data
-	$(PSQL) -d aimass_demo -f benches/risk_metrics.sql
+	$(BENCH_LOG_START)
+	$(PIPEFAIL) $(PSQL) -d aimass_demo -f benches/risk_metrics.sql $(BENCH_LOG)
 	python3 -c 'import pandas, psycopg, sklearn, toad' 2>/dev/null || pip install -q pandas "psycopg[binary]" scikit-learn toad
-	python3 benches/risk_metrics.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo"
+	$(PIPEFAIL) python3 benches/risk_metrics.py "host=$(CLUSTER)/run port=$(PORT) user=postgres dbname=aimass_demo" $(BENCH_LOG)
 
 fmt:
 	cargo fmt --all

@@ -291,6 +291,57 @@ mod tests {
         m
     }
 
+    /// The fit on 800k rows × 27 features (20 numbers, 7 text one-hot): `cargo test --lib
+    /// fit_time -- --ignored --nocapture`, for profiling without a server (BENCHMARKS.md).
+    #[test]
+    #[ignore]
+    fn fit_time_on_800k_rows() {
+        use crate::core::data::{ColumnBuilder, ColumnKind};
+        use crate::core::preprocess::{EncodedRows, PreprocessOptions, StoredBinnings};
+        let n = 800_000;
+        let mut rng = SplitMix64::new(11);
+        let mut builders: Vec<ColumnBuilder> = (0..20)
+            .map(|j| ColumnBuilder::new(format!("x{j}"), ColumnKind::Numeric))
+            .chain((0..7).map(|j| ColumnBuilder::new(format!("c{j}"), ColumnKind::Categorical)))
+            .collect();
+        let mut y = Vec::with_capacity(n);
+        let cats: Vec<String> = (0..9).map(|k| format!("k{k}")).collect();
+        for _ in 0..n {
+            let mut z = -2.5;
+            for (j, b) in builders.iter_mut().enumerate() {
+                if j < 20 {
+                    let v = rng.below(1_000_000) as f64 / 1e5;
+                    z += if j < 5 { 0.1 * v - 0.5 } else { 0.0 };
+                    b.push_number((rng.below(50) != 0).then_some(v)).unwrap();
+                } else {
+                    let k = rng.below(9) as usize;
+                    z += if j == 20 { 0.1 * k as f64 } else { 0.0 };
+                    b.push_text(Some(&cats[k]));
+                }
+            }
+            y.push(((rng.below(1_000_000) as f64 / 1e6) < 1.0 / (1.0 + (-z).exp())) as u8 as f64);
+        }
+        let columns: Vec<_> = builders.into_iter().map(ColumnBuilder::finish).collect();
+        let refs: Vec<&_> = columns.iter().collect();
+        let mut options = PreprocessOptions::from_json(&json!({})).unwrap();
+        options.keep_missing_by_default();
+        let recipe = Recipe::fit(&refs, &y, Task::Binary, &options, &StoredBinnings::new()).unwrap();
+        let rows: Vec<usize> = (0..n).collect();
+        let x = EncodedRows { recipe: &recipe, columns: &refs, rows: &rows, refuse_missing: None };
+        let gb = GradientBoosting::from_json(&json!({}), Task::Binary).unwrap();
+        let start = std::time::Instant::now();
+        let FittedModel::Trees(m) = gb.fit_inputs(&x, &Array1::from(y), &FitContext::new(&recipe)).unwrap()
+        else {
+            panic!()
+        };
+        eprintln!(
+            "fit: {:.2} s, {} trees, {} inputs",
+            start.elapsed().as_secs_f64(),
+            m.trees.len(),
+            m.n_inputs
+        );
+    }
+
     fn xor(n: usize) -> (Array2<f64>, Array1<f64>) {
         let mut x = Array2::<f64>::zeros((n, 2));
         let mut y = Array1::<f64>::zeros(n);
