@@ -266,7 +266,9 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     if let Some(w) = &weight_read {
         wanted.push(w.clone());
     }
+    let read_started = std::time::Instant::now();
     let mut columns = relation.read(&wanted)?;
+    let read_seconds = read_started.elapsed().as_secs_f64();
     let weight_column: Option<Column> = weight_read.as_ref().and_then(|_| columns.pop());
     let split_column: Option<Column> = split_read.as_ref().and_then(|_| columns.pop());
     let target_column: Option<Column> = match target_read {
@@ -306,6 +308,7 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         on_round: &crate::progress::reporter(),
     })?;
 
+    let store_started = std::time::Instant::now();
     let model_task = outcome.model.task();
     let project = projects::find_or_create(a.project, model_task)?;
     let mut hashed = feature_refs.clone();
@@ -395,6 +398,14 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
             if policy == DeployPolicy::Always { "always" } else { "if_better" },
         )?;
     }
+    let t = outcome.timings;
+    pgrx::debug1!(
+        "aimass.train timings: read {read_seconds:.3} s, prepare {:.3} s, fit {:.3} s, score {:.3} s, store {:.3} s",
+        t.prepare,
+        t.fit,
+        t.score,
+        store_started.elapsed().as_secs_f64()
+    );
     Ok((model_id, project.name, outcome.model.algorithm, JsonB(metrics), deployed))
 }
 

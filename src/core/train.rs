@@ -59,9 +59,22 @@ pub struct TrainOutcome {
     pub null_target_rows: usize,
     /// Training distributions of the raw features and of the score (see [`crate::core::drift`]).
     pub reference: Value,
+    /// Seconds spent preparing (split, search, preprocessing recipe), fitting, and scoring both
+    /// parts for the metrics: the host logs them (DEBUG1), and the training benchmark compares
+    /// the fit with other libraries' fit times.
+    pub timings: Timings,
+}
+
+/// Where a training call's time went, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    pub prepare: f64,
+    pub fit: f64,
+    pub score: f64,
 }
 
 pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
+    let started = std::time::Instant::now();
     split::check_test_size(req.test_size)?;
     if req.features.is_empty() {
         return Err(AimassError::invalid_parameter("no usable feature columns")
@@ -215,7 +228,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         threads: req.threads.max(1),
         on_round: req.on_round,
     };
+    let fit_started = std::time::Instant::now();
     let fitted = algorithm.fit_inputs(&x, &y, &ctx)?;
+    let fitted_at = std::time::Instant::now();
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
     // The training rows' scores serve the metrics and the drift reference.
@@ -250,7 +265,13 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         metrics["trees"] = json!(t.trees.len());
     }
     let reference = json!({"features": feature_reference, "score": drift::Reference::numeric(&train_scores)});
+    let timings = Timings {
+        prepare: fit_started.duration_since(started).as_secs_f64(),
+        fit: fitted_at.duration_since(fit_started).as_secs_f64(),
+        score: fitted_at.elapsed().as_secs_f64(),
+    };
     Ok(TrainOutcome {
+        timings,
         reference,
         hyperparams: algorithm.hyperparams(),
         model,

@@ -291,8 +291,8 @@ mod tests {
         m
     }
 
-    /// The fit on 800k rows × 27 features (20 numbers, 7 text one-hot): `cargo test --lib
-    /// fit_time -- --ignored --nocapture`, for profiling without a server (BENCHMARKS.md).
+    /// The fit on 800k rows × 27 features (20 numbers, 7 text one-hot): `FIT_THREADS=1 cargo test
+    /// --lib fit_time -- --ignored --nocapture`, for profiling without a server (BENCHMARKS.md).
     #[test]
     #[ignore]
     fn fit_time_on_800k_rows() {
@@ -329,11 +329,10 @@ mod tests {
         let rows: Vec<usize> = (0..n).collect();
         let x = EncodedRows { recipe: &recipe, columns: &refs, rows: &rows, refuse_missing: None };
         let gb = GradientBoosting::from_json(&json!({}), Task::Binary).unwrap();
+        let mut ctx = FitContext::new(&recipe);
+        ctx.threads = std::env::var("FIT_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);
         let start = std::time::Instant::now();
-        let FittedModel::Trees(m) = gb.fit_inputs(&x, &Array1::from(y), &FitContext::new(&recipe)).unwrap()
-        else {
-            panic!()
-        };
+        let FittedModel::Trees(m) = gb.fit_inputs(&x, &Array1::from(y), &ctx).unwrap() else { panic!() };
         eprintln!(
             "fit: {:.2} s, {} trees, {} inputs",
             start.elapsed().as_secs_f64(),
