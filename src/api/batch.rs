@@ -60,7 +60,7 @@ fn run(
     let ids = extra.pop().ok_or_else(|| AimassError::internal("id column not read"))?;
     let refs: Vec<_> = features.iter().collect();
     let rows: Vec<usize> = (0..ids.len()).collect();
-    let scores = score_rows(&m.model, &refs, &rows)?;
+    let scores = score_rows(&m.model, &refs, &rows, crate::gucs::threads())?;
     audit::record(
         audit::Action::PredictBatch,
         project,

@@ -93,7 +93,7 @@ fn run(
         )));
     }
     let features: Vec<&Column> = columns.iter().collect();
-    let scores = score_rows(model, &features, &rows)?;
+    let scores = score_rows(model, &features, &rows, crate::gucs::threads())?;
     let y: Vec<f64> = rows.iter().map(|&i| labels[i]).collect();
     let mut out = metrics_json(model.task(), &scores, &y, threshold)?;
     out["model_id"] = json!(m.id);

@@ -207,7 +207,7 @@ fn run(
     } else {
         let refs: Vec<&Column> = features.iter().collect();
         let all: Vec<usize> = (0..w.rows as usize).collect();
-        let scores = score_rows(&m.model, &refs, &all)?;
+        let scores = score_rows(&m.model, &refs, &all, crate::gucs::threads())?;
         for f in monitoring::drift(&reference, &refs, &scores, &options.thresholds)? {
             out.push((f, w.clone()));
         }
@@ -229,7 +229,7 @@ fn run(
             out.push((monitoring::skipped(Kind::Performance, known.len(), options.min_rows), w));
         } else {
             let refs: Vec<&Column> = features.iter().collect();
-            let scores = score_rows(&m.model, &refs, &known)?;
+            let scores = score_rows(&m.model, &refs, &known, crate::gucs::threads())?;
             let y: Vec<f64> = known.iter().map(|&i| labels[i]).collect();
             let expected = |name| monitors::training_metric(m.id, name);
             for f in

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod model;
 pub mod model_card;
 pub mod monitoring;
+pub mod parallel;
 pub mod preprocess;
 pub mod profile;
 pub mod routing;

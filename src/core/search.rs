@@ -228,7 +228,14 @@ pub fn cross_validate(
         let fitted = algorithm.fit(&x, &ndarray::Array1::from(y), &fold_ctx)?;
         let model =
             Model { algorithm: algorithm.name().to_owned(), target: data.encoding.clone(), recipe, fitted };
-        let m = crate::core::train::score_metrics(&model, data.features, data.labels, &val_rows, 0.5)?;
+        let m = crate::core::train::score_metrics(
+            &model,
+            data.features,
+            data.labels,
+            &val_rows,
+            0.5,
+            ctx.threads,
+        )?;
         scores.push(m[metric].as_f64().unwrap_or(f64::NAN));
     }
     Ok(scores)

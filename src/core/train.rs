@@ -201,27 +201,24 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         algorithm = algorithms::build(req.algorithm, encoding.task, &trials[best].hyperparams)?;
         search_report = Some(search::report(method, k, metric, &trials, best));
     }
-    let recipe = Recipe::fit(
+    let recipe = Recipe::fit_threads(
         &train_refs,
         y.as_slice().unwrap_or_default(),
         encoding.task,
         &preprocess,
         req.stored_binnings,
+        req.threads.max(1),
     )?;
     // The training rows' copies are not needed past the recipe and the features' drift reference:
     // freed before the input matrix is built from the full columns and the fit runs.
-    let feature_reference = feature_references(&train_refs);
+    let feature_reference = feature_references(&train_refs, req.threads.max(1));
     drop(train_refs);
     drop(train_cols);
     release_free_memory();
     // The fit reads its inputs encoded from the columns block by block (an algorithm that needs
     // the whole matrix builds it): the training call holds no encoded copy of its own.
-    let x = crate::core::preprocess::EncodedRows {
-        recipe: &recipe,
-        columns: &req.features,
-        rows: &train_idx,
-        refuse_missing: (!algorithm.handles_missing()).then(|| algorithm.name()),
-    };
+    let refuse_missing = (!algorithm.handles_missing()).then(|| algorithm.name());
+    let x = crate::core::preprocess::EncodedRows::new(&recipe, &req.features, &train_idx, refuse_missing);
     let ctx = algorithms::FitContext {
         recipe: &recipe,
         weights: train_weights.as_deref(),
@@ -234,8 +231,9 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let model = Model { algorithm: algorithm.name().to_owned(), target: encoding, recipe, fitted };
 
     // The training rows' scores serve the metrics and the drift reference.
-    let train_scores = score_rows(&model, &req.features, &train_idx)?;
-    let test_scores = score_rows(&model, &req.features, &test_idx)?;
+    let threads = req.threads.max(1);
+    let train_scores = score_rows(&model, &req.features, &train_idx, threads)?;
+    let test_scores = score_rows(&model, &req.features, &test_idx, threads)?;
     let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
     let mut metrics = json!({
         "train": metrics_json(model.task(), &train_scores, y.as_slice().unwrap_or_default(), 0.5)?,
@@ -289,23 +287,34 @@ pub fn score_metrics(
     labels: &[f64],
     rows: &[usize],
     threshold: f64,
+    threads: usize,
 ) -> Result<Value> {
-    let scores = score_rows(model, features, rows)?;
+    let scores = score_rows(model, features, rows, threads)?;
     let y: Vec<f64> = rows.iter().map(|&i| labels[i]).collect();
     metrics_json(model.task(), &scores, &y, threshold)
 }
 
-/// Scores the given rows through [`Model::score`], the path inline scoring takes.
-pub fn score_rows(model: &Model, features: &[&Column], rows: &[usize]) -> Result<Vec<f64>> {
-    let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(features.len());
-    let mut scratch = Vec::new();
-    rows.iter()
-        .map(|&i| {
-            raw.clear();
-            raw.extend(features.iter().map(|c| c.raw(i)));
-            model.score(&raw, &mut scratch)
-        })
-        .collect()
+/// Scores the given rows through [`Model::score`], the path inline scoring takes, on up to
+/// `threads` threads (each row's score alone: the same on any number of threads).
+pub fn score_rows(model: &Model, features: &[&Column], rows: &[usize], threads: usize) -> Result<Vec<f64>> {
+    const CHUNK: usize = 16_384;
+    let score = |part: &[usize]| -> Result<Vec<f64>> {
+        let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(features.len());
+        let mut scratch = Vec::new();
+        part.iter()
+            .map(|&i| {
+                raw.clear();
+                raw.extend(features.iter().map(|c| c.raw(i)));
+                model.score(&raw, &mut scratch)
+            })
+            .collect()
+    };
+    let parts = crate::core::parallel::map(rows.chunks(CHUNK).collect(), threads, score);
+    let mut out = Vec::with_capacity(rows.len());
+    for part in parts {
+        out.extend(part?);
+    }
+    Ok(out)
 }
 
 /// The target encoding: inferred from the target for supervised algorithms; for those trained
@@ -391,8 +400,9 @@ fn release_free_memory() {
 
 /// The drift reference of the features: each raw feature's histogram on the training rows (the
 /// model's reference adds the score's).
-fn feature_references(train: &[&Column]) -> serde_json::Map<String, Value> {
-    train.iter().map(|c| (c.name.clone(), json!(drift::Reference::of_column(c)))).collect()
+fn feature_references(train: &[&Column], threads: usize) -> serde_json::Map<String, Value> {
+    let references = crate::core::parallel::map(train.to_vec(), threads, drift::Reference::of_column);
+    train.iter().zip(references).map(|(c, r)| (c.name.clone(), json!(r))).collect()
 }
 
 /// Sum of squared distances of the rows to their nearest cluster centres.
@@ -452,26 +462,35 @@ mod tests {
             let p = 1.0 / (1.0 + (-z).exp());
             let bad = (rng.below(10_000) as f64) / 10_000.0 < p;
             x.push_number(if i % 17 == 0 { None } else { Some(xv) }).unwrap();
-            c.push_text(Some(cv));
+            c.push_text((i % 23 != 0).then_some(cv));
             y.push_text(Some(if bad { "bad" } else { "good" }));
         }
         (x.finish(), c.finish(), y.finish())
     }
 
-    #[test]
-    fn logistic_learns_and_test_metrics_are_reported() {
-        let (x, c, y) = data(2000);
-        let out = train(&TrainRequest {
-            features: vec![&x, &c],
-            target: Some(&y),
+    /// Trains with the defaults of everything not named.
+    #[allow(clippy::too_many_arguments)]
+    fn train_with(
+        features: Vec<&Column>,
+        target: &Column,
+        algorithm: &str,
+        hyperparams: Value,
+        split: SplitSpec,
+        test_size: f64,
+        seed: u64,
+        threads: usize,
+    ) -> Result<TrainOutcome> {
+        train(&TrainRequest {
+            features,
+            target: Some(target),
             split_column: None,
-            split: SplitSpec::Stratified,
-            test_size: 0.25,
-            seed: 42,
+            split,
+            test_size,
+            seed,
             task: None,
             positive: None,
-            algorithm: "logistic",
-            hyperparams: &json!({}),
+            algorithm,
+            hyperparams: &hyperparams,
             preprocess: &json!({}),
             stored_binnings: &StoredBinnings::new(),
             weights: None,
@@ -479,10 +498,16 @@ mod tests {
             search_params: &Value::Null,
             folds: None,
             metric: None,
-            threads: 1,
+            threads,
             on_round: &|_| Ok(()),
         })
-        .unwrap();
+    }
+
+    #[test]
+    fn logistic_learns_and_test_metrics_are_reported() {
+        let (x, c, y) = data(2000);
+        let out =
+            train_with(vec![&x, &c], &y, "logistic", json!({}), SplitSpec::Stratified, 0.25, 42, 1).unwrap();
         // 20 % of each class, each rounded: 500 ± 1.
         assert!((499..=501).contains(&out.test_rows), "{} test rows", out.test_rows);
         assert_eq!(out.model.target.positive.as_deref(), Some("bad"));
@@ -515,9 +540,13 @@ mod tests {
             let recipe =
                 Recipe::fit(&picked, yr.as_slice().unwrap(), Task::Binary, &options, &StoredBinnings::new())
                     .unwrap();
-            let encoded =
-                EncodedRows { recipe: &recipe, columns: &columns, rows: &rows, refuse_missing: None };
-            let matrix = recipe.encode_rows(&columns, &rows).unwrap();
+            let encoded = EncodedRows::new(&recipe, &columns, &rows, None);
+            // The matrix row by row through the recipe (no up-front text encodings).
+            let mut matrix = ndarray::Array2::zeros((rows.len(), recipe.width()));
+            for (&i, mut out) in rows.iter().zip(matrix.rows_mut()) {
+                let raw: Vec<RawValue<'_>> = columns.iter().map(|col| col.raw(i)).collect();
+                recipe.encode_row(&raw, out.as_slice_mut().unwrap()).unwrap();
+            }
             let bits = |m: &ndarray::Array2<f64>| m.mapv(f64::to_bits);
             assert_eq!(bits(&encoded.to_matrix().unwrap()), bits(&matrix));
             let a = algorithms::build(algorithm, Task::Binary, &hyperparams).unwrap();
@@ -533,39 +562,42 @@ mod tests {
         options.keep_missing_by_default();
         let recipe = Recipe::fit(&[&x], &labels, Task::Binary, &options, &StoredBinnings::new()).unwrap();
         let all: Vec<usize> = (0..3000).collect();
-        let encoded =
-            EncodedRows { recipe: &recipe, columns: &[&x], rows: &all, refuse_missing: Some("logistic") };
+        let only_x = [&x];
+        let encoded = EncodedRows::new(&recipe, &only_x, &all, Some("logistic"));
         let a = algorithms::build("logistic", Task::Binary, &json!({})).unwrap();
         let e = a.fit_inputs(&encoded, &ndarray::Array1::from(labels), &algorithms::FitContext::new(&recipe));
         assert_eq!(e.unwrap_err().message, "algorithm \"logistic\" cannot take missing values");
     }
 
     #[test]
+    fn scores_do_not_depend_on_the_thread_count() {
+        let (x, c, y) = data(40_000);
+        let out = train_with(
+            vec![&x, &c],
+            &y,
+            "gradient_boosting",
+            json!({"n_estimators": 10}),
+            SplitSpec::Random,
+            0.2,
+            3,
+            3,
+        )
+        .unwrap();
+        let rows: Vec<usize> = (0..40_000).rev().collect();
+        let one = score_rows(&out.model, &[&x, &c], &rows, 1).unwrap();
+        let three = score_rows(&out.model, &[&x, &c], &rows, 3).unwrap();
+        assert_eq!(one.len(), 40_000);
+        assert_eq!(
+            one.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            three.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        assert!(one.iter().all(|p| (0.0..=1.0).contains(p)) && one[0] != one[1]);
+    }
+
+    #[test]
     fn unknown_algorithm_is_an_error() {
         let (x, _, y) = data(50);
-        let e = train(&TrainRequest {
-            features: vec![&x],
-            target: Some(&y),
-            split_column: None,
-            split: SplitSpec::Random,
-            test_size: 0.2,
-            seed: 1,
-            task: None,
-            positive: None,
-            algorithm: "xgboost",
-            hyperparams: &json!({}),
-            preprocess: &json!({}),
-            stored_binnings: &StoredBinnings::new(),
-            weights: None,
-            search: None,
-            search_params: &Value::Null,
-            folds: None,
-            metric: None,
-            threads: 1,
-            on_round: &|_| Ok(()),
-        })
-        .err()
-        .unwrap();
+        let e = train_with(vec![&x], &y, "xgboost", json!({}), SplitSpec::Random, 0.2, 1, 1).err().unwrap();
         assert!(e.message.contains("unknown algorithm"));
     }
 }

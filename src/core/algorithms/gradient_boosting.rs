@@ -206,7 +206,7 @@ impl Algorithm for GradientBoosting {
         if fit_rows.is_empty() {
             return Err(AimassError::data("too few rows to hold out a validation part"));
         }
-        let data = Binned::new(x, &fit_rows, self.max_bins, &ctx.recipe.one_hot_groups())?;
+        let data = Binned::new(x, &fit_rows, self.max_bins, &ctx.recipe.one_hot_groups(), ctx.threads)?;
         let yf = y.select(Axis(0), &fit_rows);
         let n = fit_rows.len();
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
@@ -327,7 +327,7 @@ mod tests {
         options.keep_missing_by_default();
         let recipe = Recipe::fit(&refs, &y, Task::Binary, &options, &StoredBinnings::new()).unwrap();
         let rows: Vec<usize> = (0..n).collect();
-        let x = EncodedRows { recipe: &recipe, columns: &refs, rows: &rows, refuse_missing: None };
+        let x = EncodedRows::new(&recipe, &refs, &rows, None);
         let gb = GradientBoosting::from_json(&json!({}), Task::Binary).unwrap();
         let mut ctx = FitContext::new(&recipe);
         ctx.threads = std::env::var("FIT_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(1);

@@ -87,6 +87,7 @@ impl Binned {
         rows: &[usize],
         max_bins: usize,
         one_hot_groups: &[std::ops::Range<usize>],
+        threads: usize,
     ) -> Result<Self> {
         let max_bins = max_bins.clamp(1, 255);
         let p = x.ncols();
@@ -145,10 +146,16 @@ impl Binned {
                 data.groups.push(OneHotGroup { inputs: range.clone(), hot });
             }
         }
-        for (j, col) in cols.iter_mut().enumerate() {
-            if data.member[j].is_none() {
-                (data.bins[j], data.upper[j]) = bin_input(&std::mem::take(col), max_bins);
-            }
+        // Each input's bins on one of `threads` threads (each input alone: the same result on any
+        // number of threads), its gathered column freed as soon as it is binned.
+        let todo: Vec<(usize, Vec<f64>)> =
+            cols.into_iter().enumerate().filter(|(j, _)| data.member[*j].is_none()).collect();
+        let binned = crate::core::parallel::map(todo, threads, |(j, col)| {
+            let (b, u) = bin_input(&col, max_bins);
+            (j, b, u)
+        });
+        for (j, b, u) in binned {
+            (data.bins[j], data.upper[j]) = (b, u);
         }
         data.pack(rows.len());
         Ok(data)
@@ -239,10 +246,17 @@ impl Binned {
     }
 }
 
+/// Rows whose values place the bin edges: above this, evenly spaced rows (LightGBM also bins
+/// from a sample of 200,000 rows). A value between two sampled ones takes the bin of the next
+/// edge up, and the split thresholds are edges, so training and scoring agree either way.
+const BIN_SAMPLE: usize = 200_000;
+
 fn bin_input(col: &[f64], max_bins: usize) -> (Vec<u8>, Vec<f64>) {
-    let mut sorted: Vec<f64> = col.iter().copied().filter(|v| !v.is_nan()).collect();
+    let n = col.len();
+    let sample = (0..n.min(BIN_SAMPLE)).map(|k| col[if n > BIN_SAMPLE { k * n / BIN_SAMPLE } else { k }]);
+    let mut sorted: Vec<f64> = sample.filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f64::total_cmp);
-    let has_missing = sorted.len() < col.len();
+    let has_missing = col.iter().any(|v| v.is_nan());
     if sorted.is_empty() {
         sorted.push(0.0);
     }
@@ -389,42 +403,8 @@ impl Grower<'_> {
             hist
         };
         let chunks: Vec<&[u32]> = rows.chunks(HISTOGRAM_CHUNK).collect();
-        let threads = if rows.len() * pk.width >= PARALLEL_WORK {
-            self.params.threads.clamp(1, chunks.len())
-        } else {
-            1
-        };
-        let mut partial: Vec<Vec<Cell>> = if threads <= 1 {
-            chunks.iter().map(|c| build(c)).collect()
-        } else {
-            let mut slots: Vec<Vec<Cell>> = vec![Vec::new(); chunks.len()];
-            std::thread::scope(|scope| {
-                let build = &build;
-                let mut lanes: Vec<Vec<(&[u32], &mut Vec<Cell>)>> =
-                    (0..threads).map(|_| Vec::new()).collect();
-                for (k, (c, slot)) in chunks.iter().zip(slots.iter_mut()).enumerate() {
-                    lanes[k % threads].push((c, slot));
-                }
-                let mut lanes = lanes.into_iter();
-                let first = lanes.next().unwrap_or_default();
-                let handles: Vec<_> = lanes
-                    .map(|lane| {
-                        scope.spawn(move || {
-                            for (c, slot) in lane {
-                                *slot = build(c);
-                            }
-                        })
-                    })
-                    .collect();
-                for (c, slot) in first {
-                    *slot = build(c);
-                }
-                for handle in handles {
-                    handle.join().expect("histogram thread");
-                }
-            });
-            slots
-        };
+        let threads = if rows.len() * pk.width >= PARALLEL_WORK { self.params.threads } else { 1 };
+        let mut partial = crate::core::parallel::map(chunks, threads, build);
         let mut flat = if partial.is_empty() { vec![Cell::default(); pk.cells] } else { partial.remove(0) };
         for more in &partial {
             for (a, b) in flat.iter_mut().zip(more) {
@@ -713,8 +693,8 @@ mod tests {
             _ => ((i % 3) + 1 == j) as u8 as f64,
         });
         let all: Vec<usize> = (0..n).collect();
-        let plain = Binned::new(&x, &all, 255, &[]).unwrap();
-        let bundled = Binned::new(&x, &all, 255, std::slice::from_ref(&(1..4))).unwrap();
+        let plain = Binned::new(&x, &all, 255, &[], 1).unwrap();
+        let bundled = Binned::new(&x, &all, 255, std::slice::from_ref(&(1..4)), 1).unwrap();
         assert_eq!(bundled.groups.len(), 1);
         let params = TreeParams {
             num_leaves: 31,
@@ -748,8 +728,8 @@ mod tests {
             _ => (i != 5000 && (i % 3) + 1 == j) as u8 as f64,
         });
         let rows: Vec<usize> = (0..n).map(|i| (i * 7919) % n).collect();
-        let plain = Binned::new(&x, &rows, 255, &[]).unwrap();
-        let grouped = Binned::new(&x, &rows, 255, std::slice::from_ref(&(1..4))).unwrap();
+        let plain = Binned::new(&x, &rows, 255, &[], 1).unwrap();
+        let grouped = Binned::new(&x, &rows, 255, std::slice::from_ref(&(1..4)), 1).unwrap();
         assert!(grouped.groups.is_empty());
         for j in 0..4 {
             assert_eq!(plain.upper[j], grouped.upper[j]);
@@ -761,6 +741,35 @@ mod tests {
                 assert_eq!(grouped.bin(j, at(3 + j - 1)), 1);
             }
         }
+    }
+
+    #[test]
+    fn bins_placed_from_a_sample_agree_with_the_split_thresholds() {
+        // More rows than the sample, a missing value every 97th row, values the sample skips.
+        let n = 3 * BIN_SAMPLE + 11;
+        let col: Vec<f64> = (0..n)
+            .map(|i| if i % 97 == 0 { f64::NAN } else { ((i * 7919) % 1_000_003) as f64 / 7.0 })
+            .collect();
+        let (bins, upper) = bin_input(&col, 255);
+        assert_eq!(upper[0], f64::NEG_INFINITY);
+        assert!(upper.len() <= 256 && upper.windows(2).all(|w| w[0] < w[1]));
+        for (&v, &b) in col.iter().zip(&bins) {
+            let b = b as usize;
+            if v.is_nan() {
+                assert_eq!(b, 0);
+                continue;
+            }
+            // A split at bin k sends a row left exactly when its value is at most upper[k].
+            assert!(b >= 1 && upper[b - 1] < v, "{v} in bin {b}");
+            assert!(v <= upper[b] || b == upper.len() - 1, "{v} in bin {b}");
+        }
+        // Equal-count bins within a few percent of n / 255 rows.
+        let mut count = vec![0usize; upper.len()];
+        bins.iter().for_each(|&b| count[b as usize] += 1);
+        assert!(
+            count[1..].iter().all(|&c| (c as f64 - n as f64 / 255.0).abs() < 0.05 * n as f64 / 255.0),
+            "{count:?}"
+        );
     }
 
     #[test]
@@ -781,7 +790,7 @@ mod tests {
             .collect();
         let g: Vec<f64> = y.iter().map(|v| -v).collect();
         let h = vec![1.0; n];
-        let data = Binned::new(&x, &(0..n).collect::<Vec<_>>(), 255, &[]).unwrap();
+        let data = Binned::new(&x, &(0..n).collect::<Vec<_>>(), 255, &[], 1).unwrap();
         let mut params = TreeParams {
             num_leaves: 8,
             max_depth: 0,

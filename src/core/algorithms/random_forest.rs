@@ -200,7 +200,7 @@ impl Algorithm for RandomForest {
         let w = class_weighted(ctx.row_weights(n), y, self.balanced);
         let g: Vec<f64> = y.iter().zip(&w).map(|(y, w)| -y * w).collect();
         let all: Vec<usize> = (0..x.nrows()).collect();
-        let data = Binned::new(x, &all, self.max_bins, &ctx.recipe.one_hot_groups())?;
+        let data = Binned::new(x, &all, self.max_bins, &ctx.recipe.one_hot_groups(), ctx.threads)?;
         let k = self.max_features.count(x.ncols());
         let params = TreeParams {
             num_leaves: if self.max_leaves == 0 { usize::MAX } else { self.max_leaves },

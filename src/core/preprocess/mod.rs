@@ -23,7 +23,7 @@ pub use options::{BinningSpec, ColumnOptions, Encode, Impute, PreprocessOptions,
 /// Binnings stored by `aimass.bin`, by id, that preprocessing options may name.
 pub type StoredBinnings = std::collections::BTreeMap<i64, Vec<crate::core::woe_binning::ColumnBinning>>;
 
-use crate::core::data::{Column, ColumnKind, RawValue};
+use crate::core::data::{Column, ColumnData, ColumnKind, RawValue, MISSING_CODE};
 use crate::core::error::{AimassError, Result};
 use crate::core::task::Task;
 
@@ -118,29 +118,41 @@ impl Recipe {
         options: &PreprocessOptions,
         stored: &StoredBinnings,
     ) -> Result<Recipe> {
+        Self::fit_threads(features, labels, task, options, stored, 1)
+    }
+
+    /// [`Recipe::fit`], the features' steps fitted on up to `threads` threads (each feature's
+    /// step alone: the same recipe on any number of threads).
+    pub fn fit_threads(
+        features: &[&Column],
+        labels: &[f64],
+        task: Task,
+        options: &PreprocessOptions,
+        stored: &StoredBinnings,
+        threads: usize,
+    ) -> Result<Recipe> {
         let names: Vec<&str> = features.iter().map(|c| c.name.as_str()).collect();
         options.check_columns(&names)?;
-        let steps = features
-            .iter()
-            .map(|c| {
-                let explicit = |key: &str| options.is_explicit(&c.name, key);
-                // A column's own encode option wins over a binning it only inherits.
-                let own_encode = explicit("encode") && !explicit("binning");
-                if options.column(&c.name).binning.is_some() && !own_encode {
-                    return BinnedStep::fit(c, labels, task, options.column(&c.name), stored)
-                        .map(FeatureStep::Binned);
+        let steps = crate::core::parallel::map(features.to_vec(), threads, |c| {
+            let explicit = |key: &str| options.is_explicit(&c.name, key);
+            // A column's own encode option wins over a binning it only inherits.
+            let own_encode = explicit("encode") && !explicit("binning");
+            if options.column(&c.name).binning.is_some() && !own_encode {
+                return BinnedStep::fit(c, labels, task, options.column(&c.name), stored)
+                    .map(FeatureStep::Binned);
+            }
+            match c.kind {
+                ColumnKind::Categorical => {
+                    CategoricalStep::fit(c, labels, task, options.column(&c.name), explicit)
+                        .map(FeatureStep::Categorical)
                 }
-                match c.kind {
-                    ColumnKind::Categorical => {
-                        CategoricalStep::fit(c, labels, task, options.column(&c.name), explicit)
-                            .map(FeatureStep::Categorical)
-                    }
-                    ColumnKind::Numeric | ColumnKind::Boolean => {
-                        NumericStep::fit(c, options.column(&c.name), explicit).map(FeatureStep::Numeric)
-                    }
+                ColumnKind::Numeric | ColumnKind::Boolean => {
+                    NumericStep::fit(c, options.column(&c.name), explicit).map(FeatureStep::Numeric)
                 }
-            })
-            .collect::<Result<Vec<_>>>()?;
+            }
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         Ok(Recipe { steps })
     }
 
@@ -219,19 +231,65 @@ impl Recipe {
     /// `rows.len() × width()` (no copy of the columns).
     pub fn encode_rows(&self, columns: &[&Column], rows: &[usize]) -> Result<ndarray::Array2<f64>> {
         use crate::core::algorithms::Inputs;
-        EncodedRows { recipe: self, columns, rows, refuse_missing: None }.to_matrix()
+        EncodedRows::new(self, columns, rows, None).to_matrix()
     }
 }
 
 /// Rows of a frame's inputs, encoded by the recipe from the columns when they are asked for (the
-/// way training gives a fit its inputs without building the matrix).
+/// way training gives a fit its inputs without building the matrix). A text feature's inputs
+/// depend only on its value, so for a dictionary of modest size they are encoded once per
+/// dictionary entry up front, and a row's text then costs a copy instead of a string lookup.
 pub struct EncodedRows<'a> {
-    pub recipe: &'a Recipe,
-    pub columns: &'a [&'a Column],
+    recipe: &'a Recipe,
+    columns: &'a [&'a Column],
     /// Row `r` of the inputs is row `rows[r]` of the columns.
-    pub rows: &'a [usize],
+    rows: &'a [usize],
     /// The algorithm's name when a missing input is an error.
-    pub refuse_missing: Option<&'static str>,
+    refuse_missing: Option<&'static str>,
+    /// Per feature: where its inputs start, how many there are, and for a text column its
+    /// inputs for each dictionary code (then for a missing value), when encoded up front.
+    layout: Vec<(usize, usize, Option<Vec<f64>>)>,
+}
+
+/// Most numbers a text feature's up-front encodings may take (8 MB).
+const CODE_TABLE_MAX: usize = 1 << 20;
+
+impl<'a> EncodedRows<'a> {
+    pub fn new(
+        recipe: &'a Recipe,
+        columns: &'a [&'a Column],
+        rows: &'a [usize],
+        refuse_missing: Option<&'static str>,
+    ) -> Self {
+        let mut at = 0;
+        let layout = recipe
+            .steps
+            .iter()
+            .zip(columns)
+            .map(|(step, column)| {
+                let w = step.width();
+                let table = match &column.data {
+                    ColumnData::Categorical { dictionary, .. }
+                        if (dictionary.len() + 1) * w <= CODE_TABLE_MAX =>
+                    {
+                        let mut table = vec![0.0; (dictionary.len() + 1) * w];
+                        let values = dictionary.iter().map(|t| RawValue::Text(t)).chain([RawValue::Null]);
+                        // A value the step refuses leaves the column to the row-by-row path,
+                        // which reports it for the row that holds it.
+                        values
+                            .zip(table.chunks_mut(w.max(1)))
+                            .try_for_each(|(v, out)| step.encode(v, out))
+                            .ok()
+                            .map(|_| table)
+                    }
+                    _ => None,
+                };
+                at += w;
+                (at - w, w, table)
+            })
+            .collect();
+        EncodedRows { recipe, columns, rows, refuse_missing, layout }
+    }
 }
 
 impl crate::core::algorithms::Inputs for EncodedRows<'_> {
@@ -242,13 +300,21 @@ impl crate::core::algorithms::Inputs for EncodedRows<'_> {
         self.recipe.width()
     }
     fn rows_into(&self, rows: &[usize], mut out: ndarray::ArrayViewMut2<'_, f64>) -> Result<()> {
-        let mut raw = Vec::with_capacity(self.columns.len());
         for (&r, mut o) in rows.iter().zip(out.rows_mut()) {
             let i = self.rows[r];
-            raw.clear();
-            raw.extend(self.columns.iter().map(|c| c.raw(i)));
             let slice = o.as_slice_mut().ok_or_else(|| AimassError::internal("block not contiguous"))?;
-            self.recipe.encode_row(&raw, slice)?;
+            for ((step, column), (at, w, table)) in
+                self.recipe.steps.iter().zip(self.columns).zip(&self.layout)
+            {
+                let out = &mut slice[*at..at + w];
+                match (table, &column.data) {
+                    (Some(table), ColumnData::Categorical { codes, dictionary }) => {
+                        let k = if codes[i] == MISSING_CODE { dictionary.len() } else { codes[i] as usize };
+                        out.copy_from_slice(&table[k * w..(k + 1) * w]);
+                    }
+                    _ => step.encode(column.raw(i), out)?,
+                }
+            }
             if let Some(name) = self.refuse_missing {
                 if slice.iter().any(|v| v.is_nan()) {
                     return Err(crate::core::algorithms::inputs::missing_refused(name));
