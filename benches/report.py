@@ -31,12 +31,14 @@ SECTIONS = [
     ("bench-10m", "training time and memory on 10M rows", "benches/generate.sql, training.sql, training.py, memory.sh"),
 ]
 
-TAG = re.compile(r"^[A-Z][A-Z ]*( \d+)*$")  # a command tag such as SET or CREATE TABLE 1000
+# The command tag of a utility statement (SET, DROP TABLE, CREATE INDEX …): its time is not
+# kept. `SELECT 1000000` (CREATE TABLE AS) and `INSERT 0 5` are work and are kept.
+TAG = re.compile(r"^(SET|RESET|ANALYZE|VACUUM|DO|(DROP|CREATE|ALTER|DISCARD|TRUNCATE)( [A-Z]+)*)$")
 
 
 def parse(text):
-    """Labelled timings: psql blocks (`-- label` lines from \\echo, then `Time:` lines; a command
-    tag before a time means a utility statement, not kept) and Python's `python: label: 1.234 s`
+    """Labelled timings: psql blocks (`-- label` lines from \\echo, then `Time:` lines; a utility
+    statement's tag before a time means its time is not kept) and Python's `python: label: 1.234 s`
     lines. Returns {label: [seconds, ...]} in order, and the markdown table rows."""
     times, rows, label, previous = {}, [], None, ""
     for line in text.splitlines():

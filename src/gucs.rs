@@ -1,7 +1,8 @@
 //! Settings (GUCs) of the extension, registered in `_PG_init`.
 //!
-//! - `aimass.max_threads` (integer, default 0): threads a training may use; 0 means all cores.
-//!   Threads only compute: they never call PostgreSQL.
+//! - `aimass.max_threads` (integer, default 0): threads a training (or the scoring inside
+//!   evaluate, predict_batch, check_drift) may use; 0 means all cores. Threads only compute:
+//!   they never call PostgreSQL, and results do not depend on their number.
 //! - `aimass.progress_interval` (seconds, default 5): long trainings send a NOTICE with the round
 //!   and the best validation score at most this often; 0 reports every round, -1 never.
 //! - `aimass.monitor_enabled` (boolean, default on), `aimass.monitor_naptime` (seconds, default
@@ -22,7 +23,7 @@ pub fn register() {
     GucRegistry::define_int_guc(
         c"aimass.max_threads",
         c"Threads a training may use (0: all cores).",
-        c"Bounds the worker threads of tree ensembles, search and cross-validation.",
+        c"Bounds the worker threads of training (preprocessing, tree learners, search) and of the scoring in evaluate, predict_batch and check_drift.",
         &MAX_THREADS,
         0,
         1024,
