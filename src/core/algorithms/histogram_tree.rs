@@ -414,7 +414,8 @@ impl Grower<'_> {
             }
         }
         let mut out: Vec<Vec<Cell>> = vec![Vec::new(); d.n_inputs()];
-        let total = sum(rows, g, h);
+        // The node's sums, for the 0-side of the one-hot groups' inputs (a pass over the rows).
+        let total = if d.groups.is_empty() { Cell::default() } else { sum(rows, g, h) };
         let expand = |out: &mut Vec<Vec<Cell>>, group: &OneHotGroup, cells: &[Cell]| {
             for (o, j) in group.inputs.clone().enumerate() {
                 let one = cells[o];
