@@ -29,10 +29,10 @@
 //! bin of their own below every value, so a split can send them left with the low values or
 //! separate them (at prediction a missing value always goes left).
 //!
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 use serde_json::{json, Map, Value};
 
-use super::histogram_tree::{Binned, Grower, TreeParams};
+use super::histogram_tree::{Binned, Gradient, Grower, TreeParams};
 use super::inputs::for_each_block;
 use super::tree::{Combine, TreeEnsemble};
 use super::{Algorithm, FitContext, FittedModel, Inputs, Progress};
@@ -43,6 +43,9 @@ use crate::core::split::{self, SplitMix64};
 use crate::core::task::Task;
 
 pub const NAME: &str = "gradient_boosting";
+
+/// Rows per share of the gradient computation.
+const GRADIENT_CHUNK: usize = 1 << 16;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradientBoosting {
@@ -207,7 +210,7 @@ impl Algorithm for GradientBoosting {
             return Err(AimassError::data("too few rows to hold out a validation part"));
         }
         let data = Binned::new(x, &fit_rows, self.max_bins, &ctx.recipe.one_hot_groups(), ctx.threads)?;
-        let yf = y.select(Axis(0), &fit_rows);
+        let yf: Vec<f64> = fit_rows.iter().map(|&i| y[i]).collect();
         let n = fit_rows.len();
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
         let wf: Vec<f64> = fit_rows.iter().map(|&i| w_all[i]).collect();
@@ -217,7 +220,7 @@ impl Algorithm for GradientBoosting {
         let init = if binary { (mean / (1.0 - mean)).ln() } else { mean };
         let mut raw = vec![init; n];
         let mut val_raw = vec![init; val_rows.len()];
-        let (mut g, mut h) = (vec![0.0; n], vec![1.0; n]);
+        let mut gh = vec![Gradient::default(); n];
         let mut trees = Vec::with_capacity(self.n_estimators);
         let mut rng = SplitMix64::new(self.seed);
         let mut val_x: Vec<Vec<f64>> = Vec::with_capacity(val_rows.len());
@@ -227,17 +230,24 @@ impl Algorithm for GradientBoosting {
         })?;
         let mut best: Option<(f64, usize)> = None;
         for round in 0..self.n_estimators {
-            for i in 0..n {
-                if binary {
-                    let p = super::linear_model::sigmoid(raw[i]);
-                    g[i] = wf[i] * (p - yf[i]);
-                    h[i] = wf[i] * (p * (1.0 - p)).max(1e-16);
-                } else {
-                    g[i] = wf[i] * (raw[i] - yf[i]);
-                    h[i] = wf[i];
+            // Each row's gradient on its own, in chunks shared by the threads.
+            let chunks: Vec<_> = gh
+                .chunks_mut(GRADIENT_CHUNK)
+                .zip(raw.chunks(GRADIENT_CHUNK))
+                .zip(yf.chunks(GRADIENT_CHUNK))
+                .zip(wf.chunks(GRADIENT_CHUNK))
+                .collect();
+            crate::core::parallel::map(chunks, ctx.threads, |(((gh, raw), y), w)| {
+                for (((gh, &raw), &y), &w) in gh.iter_mut().zip(raw).zip(y).zip(w) {
+                    *gh = if binary {
+                        let p = super::linear_model::sigmoid(raw);
+                        Gradient { g: w * (p - y), h: w * (p * (1.0 - p)).max(1e-16) }
+                    } else {
+                        Gradient { g: w * (raw - y), h: w }
+                    };
                 }
-            }
-            let tree = grower.grow((0..n as u32).collect(), &g, &h, &mut rng, Some(&mut raw));
+            });
+            let tree = grower.grow((0..n as u32).collect(), &gh, &mut rng, Some(&mut raw));
             let mut score = None;
             if !val_rows.is_empty() {
                 let (mut loss, mut weight) = (0.0, 0.0);
@@ -360,7 +370,7 @@ mod tests {
         let (x, y) = xor(2000);
         let gb = GradientBoosting::from_json(&json!({"n_estimators": 50}), Task::Binary).unwrap();
         let m = fit(&gb, &x, &y);
-        let p: Vec<f64> = x.axis_iter(Axis(0)).map(|r| m.predict(r.as_slice().unwrap())).collect();
+        let p: Vec<f64> = x.axis_iter(ndarray::Axis(0)).map(|r| m.predict(r.as_slice().unwrap())).collect();
         let (auc, _) = auc_ks(&p, y.as_slice().unwrap());
         assert!(auc > 0.98, "AUC {auc}");
         assert!(m.trees.iter().all(|t| t

@@ -162,43 +162,43 @@ impl Binned {
     }
 
     /// Splits `rows` (in order) into those whose bin in input `j` is at most `bin` and the
-    /// others, each with its sums (as [`sum`] would give them).
-    #[allow(clippy::type_complexity)]
-    fn partition(
-        &self,
-        rows: &[u32],
-        j: usize,
-        bin: usize,
-        g: &[f64],
-        h: &[f64],
-    ) -> ((Vec<u32>, Cell), (Vec<u32>, Cell)) {
-        fn split_by(
-            rows: &[u32],
-            g: &[f64],
-            h: &[f64],
-            goes_left: impl Fn(usize) -> bool,
-        ) -> ((Vec<u32>, Cell), (Vec<u32>, Cell)) {
-            let mut left = (Vec::with_capacity(rows.len()), Cell::default());
-            let mut right = (Vec::with_capacity(rows.len()), Cell::default());
-            for &r in rows {
-                let side = if goes_left(r as usize) { &mut left } else { &mut right };
-                side.0.push(r);
-                side.1 = Cell { g: side.1.g + g[r as usize], h: side.1.h + h[r as usize], n: side.1.n + 1 };
+    /// others. Large nodes are split in chunks of [`PARTITION_CHUNK`] rows on `threads` threads;
+    /// the chunks' parts are joined in chunk order, so the result is the same on any number.
+    fn partition(&self, rows: &[u32], j: usize, bin: usize, threads: usize) -> (Vec<u32>, Vec<u32>) {
+        fn split_by<T>(rows: &[u32], column: &[T], goes_left: impl Fn(&T) -> bool) -> (Vec<u32>, Vec<u32>) {
+            let (mut left, mut right) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
+            for (k, &r) in rows.iter().enumerate() {
+                if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
+                    prefetch(&column[ahead as usize]);
+                }
+                if goes_left(&column[r as usize]) {
+                    left.push(r);
+                } else {
+                    right.push(r);
+                }
             }
             (left, right)
         }
-        let (mut left, mut right) = match self.member[j] {
+        let split = |rows: &[u32]| match self.member[j] {
             Some((gi, o)) => {
-                let hot = &self.groups[gi].hot;
-                split_by(rows, g, h, |r| ((hot[r] as usize == o) as usize) <= bin)
+                split_by(rows, &self.groups[gi].hot, |&hot| ((hot as usize == o) as usize) <= bin)
             }
-            None => {
-                let b = &self.bins[j];
-                split_by(rows, g, h, |r| (b[r] as usize) <= bin)
-            }
+            None => split_by(rows, &self.bins[j], |&b| (b as usize) <= bin),
         };
-        left.0.shrink_to_fit();
-        right.0.shrink_to_fit();
+        let (mut left, mut right) = if rows.len() <= PARTITION_CHUNK || threads <= 1 {
+            split(rows)
+        } else {
+            let parts = crate::core::parallel::map(rows.chunks(PARTITION_CHUNK).collect(), threads, split);
+            let (nl, nr) = parts.iter().fold((0, 0), |(a, b), (l, r)| (a + l.len(), b + r.len()));
+            let (mut left, mut right) = (Vec::with_capacity(nl), Vec::with_capacity(nr));
+            for (l, r) in parts {
+                left.extend_from_slice(&l);
+                right.extend_from_slice(&r);
+            }
+            (left, right)
+        };
+        left.shrink_to_fit();
+        right.shrink_to_fit();
         (left, right)
     }
 
@@ -307,10 +307,32 @@ pub struct TreeParams {
     pub threads: usize,
 }
 
-/// Rows × inputs below which histograms are built on one thread (spawning costs more).
+/// Rows × packed columns below which a histogram pass runs on one thread (spawning costs more).
 const PARALLEL_WORK: usize = 400_000;
-/// Rows per partial histogram (see [`Grower::histograms`]).
-const HISTOGRAM_CHUNK: usize = 1 << 16;
+/// How many rows ahead a histogram pass asks for a row's data.
+const PREFETCH_AHEAD: usize = 16;
+
+/// Asks the CPU to bring `x`'s cache line closer (a hint: no effect on results).
+#[inline(always)]
+fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing and cannot fault; `x` is a valid reference anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+/// Rows per part of a parallel row partition (see [`Binned::partition`]).
+const PARTITION_CHUNK: usize = 1 << 16;
+
+/// A row's gradient and hessian, side by side so that one read fetches both.
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
+pub struct Gradient {
+    pub g: f64,
+    pub h: f64,
+}
 
 #[derive(Clone, Copy, Default)]
 struct Cell {
@@ -327,6 +349,8 @@ struct Split {
     /// The unshrunk outputs of the two children (for monotone bounds).
     left: f64,
     right: f64,
+    /// The left child's sums (the right child's are the leaf's minus them).
+    left_sums: Cell,
 }
 
 struct Leaf {
@@ -335,6 +359,7 @@ struct Leaf {
     hist: Vec<Vec<Cell>>,
     g: f64,
     h: f64,
+    n: u32,
     depth: usize,
     node: usize,
     /// Bounds on this leaf's unshrunk output from monotone splits above it.
@@ -367,69 +392,60 @@ impl Grower<'_> {
         }
     }
 
-    fn histogram(&self, j: usize, rows: &[u32], g: &[f64], h: &[f64]) -> Vec<Cell> {
+    fn histogram(&self, j: usize, rows: &[u32], gh: &[Gradient]) -> Vec<Cell> {
         let d = self.data;
         let mut hist = vec![Cell::default(); d.upper[j].len()];
         for &r in rows {
-            let c = &mut hist[d.bin(j, r as usize)];
-            c.g += g[r as usize];
-            c.h += h[r as usize];
-            c.n += 1;
+            hist[d.bin(j, r as usize)].add(gh[r as usize]);
         }
         hist
     }
 
     /// Histograms of every input, from one row-wise pass over the packed bins (a one-hot
-    /// group's cells give each of its inputs' 0/1 histograms). Rows are taken in chunks of
-    /// [`HISTOGRAM_CHUNK`], shared among `threads` threads; the chunks' histograms are added in
-    /// chunk order, so the result does not depend on the thread count (and a node of at most one
-    /// chunk sums its rows in row order).
-    fn histograms(&self, rows: &[u32], g: &[f64], h: &[f64]) -> Vec<Vec<Cell>> {
+    /// group's cells give each of its inputs' 0/1 histograms; `total` is the node's sums). With
+    /// `threads` threads, each takes a share of the packed columns and passes over all the rows:
+    /// every cell still sums its rows in row order, so the result does not depend on the thread
+    /// count.
+    fn histograms(&self, rows: &[u32], gh: &[Gradient], total: Cell) -> Vec<Vec<Cell>> {
         let d = self.data;
         let pk = &d.packed;
-        let build = |rows: &[u32]| -> Vec<Cell> {
-            let mut hist = vec![Cell::default(); pk.cells];
-            for &r in rows {
+        let width = pk.width;
+        let cell_at = |k: usize| if k < width { pk.offsets[k] } else { pk.cells };
+        let build = |cols: std::ops::Range<usize>| -> Vec<Cell> {
+            let base = cell_at(cols.start);
+            let offsets: Vec<usize> = pk.offsets[cols.clone()].iter().map(|at| at - base).collect();
+            let mut hist = vec![Cell::default(); cell_at(cols.end) - base];
+            for (k, &r) in rows.iter().enumerate() {
+                // A node's rows are scattered: fetch those a few rows ahead while this one adds.
+                if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
+                    prefetch(&gh[ahead as usize]);
+                    prefetch(&pk.bins[ahead as usize * width + cols.start]);
+                }
                 let r = r as usize;
-                let (gi, hi) = (g[r], h[r]);
-                let bins = &pk.bins[r * pk.width..(r + 1) * pk.width];
-                for (&at, &b) in pk.offsets.iter().zip(bins) {
-                    let c = &mut hist[at + b as usize];
-                    c.g += gi;
-                    c.h += hi;
-                    c.n += 1;
+                let x = gh[r];
+                let bins = &pk.bins[r * width + cols.start..r * width + cols.end];
+                for (&at, &b) in offsets.iter().zip(bins) {
+                    hist[at + b as usize].add(x);
                 }
             }
             hist
         };
-        let chunks: Vec<&[u32]> = rows.chunks(HISTOGRAM_CHUNK).collect();
-        let threads = if rows.len() * pk.width >= PARALLEL_WORK { self.params.threads } else { 1 };
-        let mut partial = crate::core::parallel::map(chunks, threads, build);
-        let mut flat = if partial.is_empty() { vec![Cell::default(); pk.cells] } else { partial.remove(0) };
-        for more in &partial {
-            for (a, b) in flat.iter_mut().zip(more) {
-                a.g += b.g;
-                a.h += b.h;
-                a.n += b.n;
-            }
-        }
+        let threads = if rows.len() * width >= PARALLEL_WORK { self.params.threads.clamp(1, width.max(1)) } else { 1 };
+        let shares: Vec<std::ops::Range<usize>> =
+            (0..threads).map(|t| t * width / threads..(t + 1) * width / threads).collect();
+        let flat = crate::core::parallel::map(shares, threads, build).concat();
         let mut out: Vec<Vec<Cell>> = vec![Vec::new(); d.n_inputs()];
-        // The node's sums, for the 0-side of the one-hot groups' inputs (a pass over the rows).
-        let total = if d.groups.is_empty() { Cell::default() } else { sum(rows, g, h) };
         let expand = |out: &mut Vec<Vec<Cell>>, group: &OneHotGroup, cells: &[Cell]| {
             for (o, j) in group.inputs.clone().enumerate() {
                 let one = cells[o];
-                out[j] = vec![Cell { g: total.g - one.g, h: total.h - one.h, n: total.n - one.n }, one];
+                out[j] = vec![total.minus(one), one];
             }
         };
         for &gi in &pk.wide_groups {
             let group = &d.groups[gi];
             let mut cells = vec![Cell::default(); group.inputs.len()];
             for &r in rows {
-                let c = &mut cells[group.hot[r as usize] as usize];
-                c.g += g[r as usize];
-                c.h += h[r as usize];
-                c.n += 1;
+                cells[group.hot[r as usize] as usize].add(gh[r as usize]);
             }
             expand(&mut out, group, &cells);
         }
@@ -448,7 +464,7 @@ impl Grower<'_> {
     /// The best split of input `j` given its histogram in `leaf`.
     fn best_in(&self, leaf: &Leaf, j: usize, hist: &[Cell], best: &mut Option<Split>) {
         let p = self.params;
-        let n = leaf.rows.len() as u32;
+        let n = leaf.n;
         let constraint = p.monotone.get(j).copied().unwrap_or(0);
         let parent = self.score(leaf.g, leaf.h, leaf.lo, leaf.hi);
         let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
@@ -472,12 +488,13 @@ impl Grower<'_> {
             }
             let gain = self.score(gl, hl, leaf.lo, leaf.hi) + self.score(gr, hr, leaf.lo, leaf.hi) - parent;
             if gain > 1e-12 && best.as_ref().is_none_or(|bb| gain > bb.gain) {
-                *best = Some(Split { gain, input: j, bin: b, left: wl, right: wr });
+                let left_sums = Cell { g: gl, h: hl, n: nl };
+                *best = Some(Split { gain, input: j, bin: b, left: wl, right: wr, left_sums });
             }
         }
     }
 
-    fn find_split(&self, leaf: &Leaf, g: &[f64], h: &[f64], rng: &mut SplitMix64) -> Option<Split> {
+    fn find_split(&self, leaf: &Leaf, gh: &[Gradient], rng: &mut SplitMix64) -> Option<Split> {
         let p = self.params;
         if p.max_depth > 0 && leaf.depth >= p.max_depth {
             return None;
@@ -503,7 +520,7 @@ impl Grower<'_> {
                     let pick = i + rng.below((order.len() - i) as u64) as usize;
                     order.swap(i, pick);
                     let j = order[i];
-                    let hist = self.histogram(j, &leaf.rows, g, h);
+                    let hist = self.histogram(j, &leaf.rows, gh);
                     if hist.iter().filter(|c| c.n > 0).count() > 1 {
                         varying += 1;
                         self.best_in(leaf, j, &hist, &mut best);
@@ -514,25 +531,22 @@ impl Grower<'_> {
         best
     }
 
-    /// Grows one tree on `rows` (a row may repeat: a bootstrap sample). When `raw` is given,
-    /// each leaf's value is added to it for the rows that fell in the leaf.
-    pub fn grow(
-        &self,
-        rows: Vec<u32>,
-        g: &[f64],
-        h: &[f64],
-        rng: &mut SplitMix64,
-        raw: Option<&mut [f64]>,
-    ) -> Tree {
+    /// Grows one tree on `rows` (a row may repeat: a bootstrap sample) with the rows' gradients
+    /// `gh`. When `raw` is given, each leaf's value is added to it for the rows that fell in the
+    /// leaf. A child's sums come from its parent's histogram of the split input.
+    pub fn grow(&self, rows: Vec<u32>, gh: &[Gradient], rng: &mut SplitMix64, raw: Option<&mut [f64]>) -> Tree {
         let p = self.params;
         let every_input = p.features_per_split.is_none();
-        let hist = if every_input { self.histograms(&rows, g, h) } else { Vec::new() };
-        let total = sum(&rows, g, h);
+        let total = rows.iter().fold(Cell::default(), |mut c, &r| {
+            c.add(gh[r as usize]);
+            c
+        });
+        let hist = if every_input { self.histograms(&rows, gh, total) } else { Vec::new() };
         let mut nodes = vec![Node::Leaf { value: 0.0 }];
         let mut cover = vec![rows.len() as f64];
         let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        let mut root = Leaf { rows, hist, g: total.g, h: total.h, depth: 0, node: 0, lo, hi, best: None };
-        root.best = self.find_split(&root, g, h, rng);
+        let mut root = Leaf { rows, hist, g: total.g, h: total.h, n: total.n, depth: 0, node: 0, lo, hi, best: None };
+        root.best = self.find_split(&root, gh, rng);
         // Leaves that can split, best gain first; the others are final.
         let mut open: Vec<Leaf> = Vec::new();
         let mut queue = std::collections::BinaryHeap::new();
@@ -544,21 +558,22 @@ impl Grower<'_> {
             let mut leaf = std::mem::replace(&mut open[c.slot], Leaf::empty());
             let split = leaf.best.take().expect("chosen leaf has a split");
             let j = split.input;
-            let ((left_rows, ls), (right_rows, rs)) = self.data.partition(&leaf.rows, j, split.bin, g, h);
+            let (left_rows, right_rows) = self.data.partition(&leaf.rows, j, split.bin, p.threads);
+            let ls = split.left_sums;
+            let rs = Cell { g: leaf.g, h: leaf.h, n: leaf.n }.minus(ls);
             let (left_hist, right_hist) = if every_input {
                 // The smaller child's histograms; the larger one's are the parent's minus them.
                 let left_small = left_rows.len() <= right_rows.len();
-                let small = self.histograms(if left_small { &left_rows } else { &right_rows }, g, h);
+                let small = if left_small {
+                    self.histograms(&left_rows, gh, ls)
+                } else {
+                    self.histograms(&right_rows, gh, rs)
+                };
                 let large: Vec<Vec<Cell>> = leaf
                     .hist
                     .iter()
                     .zip(&small)
-                    .map(|(p, s)| {
-                        p.iter()
-                            .zip(s)
-                            .map(|(p, s)| Cell { g: p.g - s.g, h: p.h - s.h, n: p.n - s.n })
-                            .collect()
-                    })
+                    .map(|(p, s)| p.iter().zip(s).map(|(p, s)| p.minus(*s)).collect())
                     .collect();
                 if left_small {
                     (small, large)
@@ -593,9 +608,9 @@ impl Grower<'_> {
             for (rows, hist, s, node, lo, hi) in
                 [(left_rows, left_hist, ls, ln, llo, lhi), (right_rows, right_hist, rs, rn, rlo, rhi)]
             {
-                let mut l =
-                    Leaf { rows, hist, g: s.g, h: s.h, depth: leaf.depth + 1, node, lo, hi, best: None };
-                l.best = self.find_split(&l, g, h, rng);
+                let depth = leaf.depth + 1;
+                let mut l = Leaf { rows, hist, g: s.g, h: s.h, n: s.n, depth, node, lo, hi, best: None };
+                l.best = self.find_split(&l, gh, rng);
                 push(l, &mut queue, &mut open, &mut done);
             }
             n_leaves += 1;
@@ -664,6 +679,7 @@ impl Leaf {
             hist: Vec::new(),
             g: 0.0,
             h: 0.0,
+            n: 0,
             depth: 0,
             node: 0,
             lo: f64::NEG_INFINITY,
@@ -673,12 +689,17 @@ impl Leaf {
     }
 }
 
-fn sum(rows: &[u32], g: &[f64], h: &[f64]) -> Cell {
-    rows.iter().fold(Cell::default(), |c, &r| Cell {
-        g: c.g + g[r as usize],
-        h: c.h + h[r as usize],
-        n: c.n + 1,
-    })
+impl Cell {
+    #[inline]
+    fn add(&mut self, x: Gradient) {
+        self.g += x.g;
+        self.h += x.h;
+        self.n += 1;
+    }
+
+    fn minus(self, o: Cell) -> Cell {
+        Cell { g: self.g - o.g, h: self.h - o.h, n: self.n - o.n }
+    }
 }
 
 #[cfg(test)]
@@ -709,10 +730,13 @@ mod tests {
             threads: 1,
         };
         let rows: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 0).collect();
-        let g: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
-        let h = vec![1.0; n];
-        let a = Grower { params: &params, data: &plain }.histograms(&rows, &g, &h);
-        let b = Grower { params: &params, data: &bundled }.histograms(&rows, &g, &h);
+        let gh: Vec<Gradient> = (0..n).map(|i| Gradient { g: (i % 7) as f64 - 3.0, h: 1.0 }).collect();
+        let total = rows.iter().fold(Cell::default(), |mut c, &r| {
+            c.add(gh[r as usize]);
+            c
+        });
+        let a = Grower { params: &params, data: &plain }.histograms(&rows, &gh, total);
+        let b = Grower { params: &params, data: &bundled }.histograms(&rows, &gh, total);
         for j in 0..4 {
             let cells = |v: &Vec<Cell>| v.iter().map(|c| (c.g, c.h, c.n)).collect::<Vec<_>>();
             assert_eq!(cells(&a[j]), cells(&b[j]), "input {j}");
@@ -789,8 +813,7 @@ mod tests {
                 }
             })
             .collect();
-        let g: Vec<f64> = y.iter().map(|v| -v).collect();
-        let h = vec![1.0; n];
+        let gh: Vec<Gradient> = y.iter().map(|v| Gradient { g: -v, h: 1.0 }).collect();
         let data = Binned::new(&x, &(0..n).collect::<Vec<_>>(), 255, &[], 1).unwrap();
         let mut params = TreeParams {
             num_leaves: 8,
@@ -805,11 +828,11 @@ mod tests {
         };
         let rows: Vec<u32> = (0..n as u32).collect();
         let mut rng = SplitMix64::new(1);
-        let free = Grower { params: &params, data: &data }.grow(rows.clone(), &g, &h, &mut rng, None);
+        let free = Grower { params: &params, data: &data }.grow(rows.clone(), &gh, &mut rng, None);
         let sweep = |t: &Tree| (0..n).map(|i| t.predict(&[i as f64])).collect::<Vec<_>>();
         assert!(sweep(&free).windows(2).any(|w| w[1] < w[0] - 0.1));
         params.monotone = vec![1];
-        let up = Grower { params: &params, data: &data }.grow(rows, &g, &h, &mut rng, None);
+        let up = Grower { params: &params, data: &data }.grow(rows, &gh, &mut rng, None);
         let s = sweep(&up);
         assert!(s.windows(2).all(|w| w[1] >= w[0]), "{s:?}");
         assert!(s[n - 1] - s[0] > 0.3, "the constrained tree still learns the rise");

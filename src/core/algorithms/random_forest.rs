@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 
-use super::histogram_tree::{Binned, Grower, TreeParams};
+use super::histogram_tree::{Binned, Gradient, Grower, TreeParams};
 use super::tree::{Combine, Tree, TreeEnsemble};
 use super::{Algorithm, FitContext, FittedModel, Progress};
 use crate::core::error::{AimassError, Result};
@@ -150,14 +150,14 @@ impl RandomForest {
         s
     }
 
-    fn grow_tree(&self, i: usize, grower: &Grower<'_>, n: usize, g: &[f64], h: &[f64]) -> Tree {
+    fn grow_tree(&self, i: usize, grower: &Grower<'_>, n: usize, gh: &[Gradient]) -> Tree {
         let mut rng = self.rng(i);
         let rows: Vec<u32> = if self.bootstrap {
             (0..n).map(|_| rng.below(n as u64) as u32).collect()
         } else {
             (0..n as u32).collect()
         };
-        grower.grow(rows, g, h, &mut rng, None)
+        grower.grow(rows, gh, &mut rng, None)
     }
 }
 
@@ -198,7 +198,7 @@ impl Algorithm for RandomForest {
         // CART on the histogram learner: g = −w·y, h = w gives the weighted mean in each leaf and
         // the (weighted) variance decrease, i.e. the Gini decrease for 0/1 targets.
         let w = class_weighted(ctx.row_weights(n), y, self.balanced);
-        let g: Vec<f64> = y.iter().zip(&w).map(|(y, w)| -y * w).collect();
+        let gh: Vec<Gradient> = y.iter().zip(&w).map(|(y, &w)| Gradient { g: -y * w, h: w }).collect();
         let all: Vec<usize> = (0..x.nrows()).collect();
         let data = Binned::new(x, &all, self.max_bins, &ctx.recipe.one_hot_groups(), ctx.threads)?;
         let k = self.max_features.count(x.ncols());
@@ -214,7 +214,7 @@ impl Algorithm for RandomForest {
             threads: 1,
         };
         let grower = Grower { params: &params, data: &data };
-        let trees = grow_parallel(self.n_trees, ctx, self.name, |i| self.grow_tree(i, &grower, n, &g, &w))?;
+        let trees = grow_parallel(self.n_trees, ctx, self.name, |i| self.grow_tree(i, &grower, n, &gh))?;
         Ok(FittedModel::Trees(TreeEnsemble {
             n_inputs: x.ncols(),
             init: 0.0,
