@@ -570,23 +570,20 @@ mod tests {
     }
 
     #[test]
-    fn scores_do_not_depend_on_the_thread_count() {
-        let (x, c, y) = data(40_000);
-        let out = train_with(
-            vec![&x, &c],
-            &y,
-            "gradient_boosting",
-            json!({"n_estimators": 10}),
-            SplitSpec::Random,
-            0.2,
-            3,
-            3,
-        )
-        .unwrap();
-        let rows: Vec<usize> = (0..40_000).rev().collect();
-        let one = score_rows(&out.model, &[&x, &c], &rows, 1).unwrap();
-        let three = score_rows(&out.model, &[&x, &c], &rows, 3).unwrap();
-        assert_eq!(one.len(), 40_000);
+    fn models_and_scores_do_not_depend_on_the_thread_count() {
+        // Enough rows that a histogram pass is cut into parts and a partition into shares.
+        let n = 150_000;
+        let (x, c, y) = data(n);
+        let fit = |threads| {
+            let hyperparams = json!({"n_estimators": 10});
+            train_with(vec![&x, &c], &y, "gradient_boosting", hyperparams, SplitSpec::Random, 0.2, 3, threads)
+                .unwrap()
+        };
+        let (on_one, on_three) = (fit(1), fit(3));
+        let rows: Vec<usize> = (0..n).rev().collect();
+        let one = score_rows(&on_one.model, &[&x, &c], &rows, 1).unwrap();
+        let three = score_rows(&on_three.model, &[&x, &c], &rows, 3).unwrap();
+        assert_eq!(one.len(), n);
         assert_eq!(
             one.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
             three.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

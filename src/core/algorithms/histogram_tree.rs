@@ -162,8 +162,9 @@ impl Binned {
     }
 
     /// Splits `rows` (in order) into those whose bin in input `j` is at most `bin` and the
-    /// others. Large nodes are split in chunks of [`PARTITION_CHUNK`] rows on `threads` threads;
-    /// the chunks' parts are joined in chunk order, so the result is the same on any number.
+    /// others. A large node's rows are cut into one part per thread (at least
+    /// [`PARTITION_ROWS`] each), split side by side and joined in order: the same result on any
+    /// number of threads.
     fn partition(&self, rows: &[u32], j: usize, bin: usize, threads: usize) -> (Vec<u32>, Vec<u32>) {
         fn split_by<T>(rows: &[u32], column: &[T], goes_left: impl Fn(&T) -> bool) -> (Vec<u32>, Vec<u32>) {
             let (mut left, mut right) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
@@ -185,10 +186,15 @@ impl Binned {
             }
             None => split_by(rows, &self.bins[j], |&b| (b as usize) <= bin),
         };
-        let (mut left, mut right) = if rows.len() <= PARTITION_CHUNK || threads <= 1 {
+        let threads = threads.min(rows.len() / PARTITION_ROWS).max(1);
+        let (mut left, mut right) = if threads == 1 {
             split(rows)
         } else {
-            let parts = crate::core::parallel::map(rows.chunks(PARTITION_CHUNK).collect(), threads, split);
+            let parts = crate::core::parallel::map(
+                rows.chunks(rows.len().div_ceil(threads)).collect(),
+                threads,
+                split,
+            );
             let (nl, nr) = parts.iter().fold((0, 0), |(a, b), (l, r)| (a + l.len(), b + r.len()));
             let (mut left, mut right) = (Vec::with_capacity(nl), Vec::with_capacity(nr));
             for (l, r) in parts {
@@ -307,8 +313,11 @@ pub struct TreeParams {
     pub threads: usize,
 }
 
-/// Rows × packed columns below which a histogram pass runs on one thread (spawning costs more).
-const PARALLEL_WORK: usize = 400_000;
+/// Rows × packed columns of a histogram part (below this, one part on one thread: spawning
+/// and adding parts would cost more).
+const PARALLEL_WORK: usize = 100_000;
+/// At most this many parts per histogram pass, so that up to that many threads share it.
+const HISTOGRAM_PARTS: usize = 8;
 /// How many rows ahead a histogram pass asks for a row's data.
 const PREFETCH_AHEAD: usize = 16;
 
@@ -324,8 +333,8 @@ fn prefetch<T>(x: &T) {
     let _ = x;
 }
 
-/// Rows per part of a parallel row partition (see [`Binned::partition`]).
-const PARTITION_CHUNK: usize = 1 << 16;
+/// Rows per thread below which a partition does not take another thread.
+const PARTITION_ROWS: usize = 8192;
 
 /// A row's gradient and hessian, side by side so that one read fetches both.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
@@ -402,38 +411,42 @@ impl Grower<'_> {
     }
 
     /// Histograms of every input, from one row-wise pass over the packed bins (a one-hot
-    /// group's cells give each of its inputs' 0/1 histograms; `total` is the node's sums). With
-    /// `threads` threads, each takes a share of the packed columns and passes over all the rows:
-    /// every cell still sums its rows in row order, so the result does not depend on the thread
-    /// count.
+    /// group's cells give each of its inputs' 0/1 histograms; `total` is the node's sums). A
+    /// large node's rows are cut into up to [`HISTOGRAM_PARTS`] equal parts, by its size alone,
+    /// whose histograms are built on `threads` threads and added in part order: the result does
+    /// not depend on the thread count.
     fn histograms(&self, rows: &[u32], gh: &[Gradient], total: Cell) -> Vec<Vec<Cell>> {
         let d = self.data;
         let pk = &d.packed;
         let width = pk.width;
-        let cell_at = |k: usize| if k < width { pk.offsets[k] } else { pk.cells };
-        let build = |cols: std::ops::Range<usize>| -> Vec<Cell> {
-            let base = cell_at(cols.start);
-            let offsets: Vec<usize> = pk.offsets[cols.clone()].iter().map(|at| at - base).collect();
-            let mut hist = vec![Cell::default(); cell_at(cols.end) - base];
+        let build = |rows: &[u32]| -> Vec<Cell> {
+            let mut hist = vec![Cell::default(); pk.cells];
             for (k, &r) in rows.iter().enumerate() {
                 // A node's rows are scattered: fetch those a few rows ahead while this one adds.
                 if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
                     prefetch(&gh[ahead as usize]);
-                    prefetch(&pk.bins[ahead as usize * width + cols.start]);
+                    prefetch(&pk.bins[ahead as usize * width]);
                 }
                 let r = r as usize;
                 let x = gh[r];
-                let bins = &pk.bins[r * width + cols.start..r * width + cols.end];
-                for (&at, &b) in offsets.iter().zip(bins) {
+                for (&at, &b) in pk.offsets.iter().zip(&pk.bins[r * width..(r + 1) * width]) {
                     hist[at + b as usize].add(x);
                 }
             }
             hist
         };
-        let threads = if rows.len() * width >= PARALLEL_WORK { self.params.threads.clamp(1, width.max(1)) } else { 1 };
-        let shares: Vec<std::ops::Range<usize>> =
-            (0..threads).map(|t| t * width / threads..(t + 1) * width / threads).collect();
-        let flat = crate::core::parallel::map(shares, threads, build).concat();
+        let parts = (rows.len() * width / PARALLEL_WORK).clamp(1, HISTOGRAM_PARTS);
+        let mut partial = crate::core::parallel::map(
+            rows.chunks(rows.len().div_ceil(parts).max(1)).collect(),
+            self.params.threads,
+            build,
+        );
+        let mut flat = if partial.is_empty() { vec![Cell::default(); pk.cells] } else { partial.remove(0) };
+        for more in &partial {
+            for (a, b) in flat.iter_mut().zip(more) {
+                *a = a.plus(*b);
+            }
+        }
         let mut out: Vec<Vec<Cell>> = vec![Vec::new(); d.n_inputs()];
         let expand = |out: &mut Vec<Vec<Cell>>, group: &OneHotGroup, cells: &[Cell]| {
             for (o, j) in group.inputs.clone().enumerate() {
@@ -534,7 +547,13 @@ impl Grower<'_> {
     /// Grows one tree on `rows` (a row may repeat: a bootstrap sample) with the rows' gradients
     /// `gh`. When `raw` is given, each leaf's value is added to it for the rows that fell in the
     /// leaf. A child's sums come from its parent's histogram of the split input.
-    pub fn grow(&self, rows: Vec<u32>, gh: &[Gradient], rng: &mut SplitMix64, raw: Option<&mut [f64]>) -> Tree {
+    pub fn grow(
+        &self,
+        rows: Vec<u32>,
+        gh: &[Gradient],
+        rng: &mut SplitMix64,
+        raw: Option<&mut [f64]>,
+    ) -> Tree {
         let p = self.params;
         let every_input = p.features_per_split.is_none();
         let total = rows.iter().fold(Cell::default(), |mut c, &r| {
@@ -545,7 +564,8 @@ impl Grower<'_> {
         let mut nodes = vec![Node::Leaf { value: 0.0 }];
         let mut cover = vec![rows.len() as f64];
         let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        let mut root = Leaf { rows, hist, g: total.g, h: total.h, n: total.n, depth: 0, node: 0, lo, hi, best: None };
+        let mut root =
+            Leaf { rows, hist, g: total.g, h: total.h, n: total.n, depth: 0, node: 0, lo, hi, best: None };
         root.best = self.find_split(&root, gh, rng);
         // Leaves that can split, best gain first; the others are final.
         let mut open: Vec<Leaf> = Vec::new();
@@ -694,7 +714,11 @@ impl Cell {
     fn add(&mut self, x: Gradient) {
         self.g += x.g;
         self.h += x.h;
-        self.n += 1;
+        self.n = self.n.wrapping_add(1);
+    }
+
+    fn plus(self, o: Cell) -> Cell {
+        Cell { g: self.g + o.g, h: self.h + o.h, n: self.n + o.n }
     }
 
     fn minus(self, o: Cell) -> Cell {
