@@ -14,8 +14,10 @@
 //!   constant in the leaf do not count towards the draw), histograms built for those only.
 //!
 //! Boosting builds a node's histograms in one row-wise pass over a row-major copy of the bins
-//! (each row's bins in one cache line), in chunks of rows that threads share; forests build each
-//! drawn input's histogram from its column.
+//! (each row's bins in one cache line), asking for the data of rows a few ahead (a node's rows
+//! are scattered); a large node's rows are cut into parts, by its size alone, that threads share,
+//! so the model does not depend on the thread count. Forests build each drawn input's histogram
+//! from its column. A child's sums come from its parent's histogram of the split input.
 //!
 //! The inputs of a one-hot group (a text feature) share one histogram: the group's histogram
 //! gives each input's 0/1 histogram, so a text feature costs one histogram, not one per category.
