@@ -9,7 +9,19 @@ pub fn decile_edges(sorted: &[f64]) -> Vec<f64> {
     if sorted.is_empty() {
         return Vec::new();
     }
-    let mut edges: Vec<f64> = (1..10).map(|d| stats::quantile_sorted(sorted, d as f64 / 10.0)).collect();
+    distinct((1..10).map(|d| stats::quantile_sorted(sorted, d as f64 / 10.0)).collect())
+}
+
+/// [`decile_edges`] of values in any order without NaN (reordered; no full sort).
+pub fn decile_edges_selected(values: &mut [f64]) -> Vec<f64> {
+    if values.is_empty() {
+        return Vec::new();
+    }
+    let deciles: Vec<f64> = (1..10).map(|d| d as f64 / 10.0).collect();
+    distinct(stats::quantiles_selected(values, &deciles))
+}
+
+fn distinct(mut edges: Vec<f64>) -> Vec<f64> {
     edges.dedup();
     edges
 }
@@ -39,6 +51,8 @@ mod tests {
         let e = decile_edges(&sorted);
         assert_eq!(e.len(), 9);
         assert_eq!(e[0], 10.9);
+        let mut shuffled: Vec<f64> = (1..=100).map(|i| ((i * 37) % 100 + 1) as f64).collect();
+        assert_eq!(decile_edges_selected(&mut shuffled), e);
         assert_eq!(bin_of(&e, 1.0), 0);
         assert_eq!(bin_of(&e, 10.9), 1);
         assert_eq!(bin_of(&e, 1000.0), 9);

@@ -29,8 +29,7 @@ impl Reference {
     /// The reference of numeric values (NaN = NULL).
     pub fn numeric(values: &[f64]) -> Reference {
         let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-        present.sort_unstable_by(f64::total_cmp);
-        let edges = binning::decile_edges(&present);
+        let edges = binning::decile_edges_selected(&mut present);
         let mut r = Reference::Numeric { edges, counts: Vec::new() };
         let counts = r.count_values(values);
         if let Reference::Numeric { counts: c, .. } = &mut r {

@@ -25,6 +25,38 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// The `qs` quantiles (ascending, each in [0, 1]) of non-empty values without NaN, equal to
+/// [`quantile_sorted`] of the sorted values, found by selection instead of a full sort (the
+/// values are reordered).
+pub fn quantiles_selected(values: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    debug_assert!(n > 0 && qs.windows(2).all(|w| w[0] <= w[1]));
+    // `values[..done]` holds the smallest `done` values; each position selected so far holds its
+    // order statistic (the positions asked for never go down, as the quantiles do not).
+    let mut done = 0;
+    let mut out = Vec::with_capacity(qs.len());
+    let order_statistic = |k: usize, values: &mut [f64], done: &mut usize| -> f64 {
+        if k >= *done {
+            values[*done..].select_nth_unstable_by(k - *done, f64::total_cmp);
+            *done = k + 1;
+        }
+        values[k]
+    };
+    for &q in qs {
+        let pos = q * (n - 1) as f64;
+        let lo = pos.floor() as usize;
+        let frac = pos - lo as f64;
+        let low = order_statistic(lo, values, &mut done);
+        out.push(if frac == 0.0 {
+            low
+        } else {
+            let high = order_statistic((lo + 1).min(n - 1), values, &mut done);
+            low + frac * (high - low)
+        });
+    }
+    out
+}
+
 /// The median of sorted, non-empty values (the mean of the two middle ones for an even count).
 pub fn median_sorted(sorted: &[f64]) -> f64 {
     quantile_sorted(sorted, 0.5)
@@ -114,6 +146,19 @@ mod tests {
         assert_eq!(mad_sorted(&v), 0.5);
         assert!(sample_sd(&[1.0]).is_nan());
         assert_eq!(sorted_present(&[3.0, f64::NAN, 1.0]), vec![1.0, 3.0]);
+    }
+
+    #[test]
+    fn quantiles_by_selection_equal_those_of_the_sorted_values() {
+        let mut rng = crate::core::split::SplitMix64::new(3);
+        for n in [1, 2, 5, 10, 1001] {
+            let values: Vec<f64> = (0..n).map(|_| rng.below(50) as f64 / 4.0 - 3.0).collect();
+            let mut sorted = values.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            let qs = [0.0, 0.1, 0.25, 0.5, 0.5, 0.55, 0.75, 0.9, 0.999, 1.0];
+            let expected: Vec<f64> = qs.iter().map(|&q| quantile_sorted(&sorted, q)).collect();
+            assert_eq!(quantiles_selected(&mut values.clone(), &qs), expected, "{n} values");
+        }
     }
 
     #[test]

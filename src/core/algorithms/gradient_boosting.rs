@@ -280,13 +280,7 @@ impl Algorithm for GradientBoosting {
         if let Some((_, at)) = best {
             trees.truncate(at);
         }
-        Ok(FittedModel::Trees(TreeEnsemble {
-            n_inputs: x.ncols(),
-            init,
-            binary,
-            combine: Combine::Sum,
-            trees,
-        }))
+        Ok(FittedModel::Trees(TreeEnsemble::new(x.ncols(), init, binary, Combine::Sum, trees)))
     }
 }
 

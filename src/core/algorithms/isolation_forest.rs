@@ -147,13 +147,7 @@ impl Algorithm for IsolationForest {
         let depth = self.max_depth.unwrap_or((sample as f64).log2().ceil() as usize).max(1);
         let trees = grow_parallel(self.n_trees, ctx, NAME, |i| self.grow(i, x, sample, depth))?;
         Ok(FittedModel::Isolation(IsolationModel {
-            forest: TreeEnsemble {
-                n_inputs: x.ncols(),
-                init: 0.0,
-                binary: false,
-                combine: Combine::Mean,
-                trees,
-            },
+            forest: TreeEnsemble::new(x.ncols(), 0.0, false, Combine::Mean, trees),
             normalizer: average_path(sample as f64),
         }))
     }

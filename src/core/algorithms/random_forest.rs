@@ -215,13 +215,7 @@ impl Algorithm for RandomForest {
         };
         let grower = Grower { params: &params, data: &data };
         let trees = grow_parallel(self.n_trees, ctx, self.name, |i| self.grow_tree(i, &grower, n, &gh))?;
-        Ok(FittedModel::Trees(TreeEnsemble {
-            n_inputs: x.ncols(),
-            init: 0.0,
-            binary,
-            combine: Combine::Mean,
-            trees,
-        }))
+        Ok(FittedModel::Trees(TreeEnsemble::new(x.ncols(), 0.0, binary, Combine::Mean, trees)))
     }
 }
 

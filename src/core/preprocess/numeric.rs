@@ -90,9 +90,7 @@ impl NumericStep {
             scale: 1.0,
         };
         // Scale statistics of the column as the model sees it: filled and clipped.
-        let mut seen: Vec<f64> =
-            values.iter().map(|&v| step.fill_and_clip(v)).filter(|v| !v.is_nan()).collect();
-        seen.sort_unstable_by(f64::total_cmp);
+        let seen = if matches!(o.scale, Scale::None) { Vec::new() } else { step.seen_sorted(&sorted, nulls) };
         let (scaling, center, scale) = match o.scale {
             Scale::Standard => {
                 let m = stats::mean(&seen);
@@ -112,6 +110,20 @@ impl NumericStep {
         // A constant column (scale 0) is only centred.
         step.scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
         Ok(step)
+    }
+
+    /// The training values as the model sees them (filled and clipped, missing ones left out),
+    /// in ascending order, from the present values `sorted` and the count of missing ones:
+    /// clipping keeps the order, so the fill value's copies are merged in without a second sort.
+    fn seen_sorted(&self, sorted: &[f64], nulls: usize) -> Vec<f64> {
+        let mut seen: Vec<f64> = Vec::with_capacity(sorted.len() + nulls);
+        seen.extend(sorted.iter().map(|&v| self.fill_and_clip(v)));
+        let filled = self.fill_and_clip(f64::NAN);
+        if nulls > 0 && !filled.is_nan() {
+            let at = seen.partition_point(|v| v.total_cmp(&filled).is_lt());
+            seen.splice(at..at, std::iter::repeat_n(filled, nulls));
+        }
+        seen
     }
 
     #[inline]
@@ -179,5 +191,39 @@ fn impute_name(i: Impute) -> &'static str {
         Impute::Constant => "constant",
         Impute::Error => "error",
         Impute::Keep => "keep",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_values_are_the_filled_and_clipped_values_sorted() {
+        let mut rng = crate::core::split::SplitMix64::new(5);
+        let values: Vec<f64> = (0..5000)
+            .map(|i| if i % 7 == 0 { f64::NAN } else { rng.below(2001) as f64 / 100.0 - 10.0 })
+            .collect();
+        let sorted = stats::sorted_present(&values);
+        let nulls = values.len() - sorted.len();
+        for (fill, clip) in
+            [(0.0, None), (-3.5, Some((-2.0, 4.0))), (f64::NAN, Some((-5.0, 5.0))), (50.0, None)]
+        {
+            let step = NumericStep {
+                name: "x".into(),
+                boolean: false,
+                impute: String::new(),
+                fill,
+                clip,
+                scaling: String::new(),
+                center: 0.0,
+                scale: 1.0,
+            };
+            let mut expected: Vec<f64> =
+                values.iter().map(|&v| step.fill_and_clip(v)).filter(|v| !v.is_nan()).collect();
+            expected.sort_unstable_by(f64::total_cmp);
+            let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+            assert_eq!(bits(step.seen_sorted(&sorted, nulls)), bits(expected), "fill {fill}, clip {clip:?}");
+        }
     }
 }
