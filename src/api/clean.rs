@@ -70,7 +70,7 @@ fn run_clean(source_oid: pg_sys::Oid, destination: &str, options_json: &Value) -
         }
         (values, rows)
     };
-    let recipe = plan.fit(values, rows)?;
+    let recipe = plan.fit(values, rows, crate::gucs::threads())?;
     let id = cleaning::insert(&relation.sql_name, &dest, options_json, &recipe, &json!({}))?;
     let report = write(&recipe, &relation, &dest, id)?;
     cleaning::set_report(id, &report);

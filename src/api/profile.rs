@@ -101,7 +101,7 @@ fn run(oid: pg_sys::Oid, target: Option<&str>) -> Result<Vec<ProfileRow>> {
     };
     let (with_target, target_col): (Vec<_>, Vec<_>) =
         columns.iter().enumerate().partition(|(_, c)| Some(c.name.as_str()) != target);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = crate::gucs::threads();
     let refs: Vec<_> = with_target.iter().map(|(_, c)| *c).collect();
     let mut profiles: Vec<(usize, ColumnProfile)> = with_target
         .iter()

@@ -48,19 +48,7 @@ pub struct ColumnProfile {
 
 /// Profiles every column; `labels` (0/1, NaN for a NULL target) enables `iv` and `auc`.
 pub fn profile(columns: &[&Column], labels: Option<&[f64]>, threads: usize) -> Vec<ColumnProfile> {
-    let threads = threads.clamp(1, columns.len().max(1));
-    let mut out: Vec<Option<ColumnProfile>> = vec![None; columns.len()];
-    std::thread::scope(|s| {
-        let chunk = columns.len().div_ceil(threads).max(1);
-        for (cols, slots) in columns.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            s.spawn(move || {
-                for (c, slot) in cols.iter().zip(slots) {
-                    *slot = Some(profile_column(c, labels));
-                }
-            });
-        }
-    });
-    out.into_iter().flatten().collect()
+    crate::core::parallel::map(columns.to_vec(), threads, |c| profile_column(c, labels))
 }
 
 pub fn profile_column(column: &Column, labels: Option<&[f64]>) -> ColumnProfile {

@@ -283,9 +283,10 @@ impl Plan {
             .collect()
     }
 
-    /// Fits fences, fill values and column drops. `values[i]` holds column `i`'s values when
-    /// [`Plan::reads`] asked for them; `rows` is the source's row count.
-    pub fn fit(self, mut values: Vec<Option<Column>>, rows: usize) -> Result<CleaningRecipe> {
+    /// Fits fences, fill values and column drops, columns on up to `threads` threads. `values[i]`
+    /// holds column `i`'s values when [`Plan::reads`] asked for them; `rows` is the source's row
+    /// count.
+    pub fn fit(self, mut values: Vec<Option<Column>>, rows: usize, threads: usize) -> Result<CleaningRecipe> {
         if rows == 0 {
             return Err(AimassError::data("the source has no rows")
                 .with_detail("Cleaning fits its fences and fill values on the data."));
@@ -302,27 +303,15 @@ impl Plan {
         let options = &self.options;
         let protected: Vec<String> =
             options.duplicates.iter().flat_map(|d| d.key.iter().chain(&d.order_by).cloned()).collect();
-        // Columns are fitted independently, on as many threads as there are cores.
-        let threads =
-            std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, self.columns.len().max(1));
-        let chunk = self.columns.len().div_ceil(threads).max(1);
-        let mut results: Vec<Option<Result<ColumnRecipe>>> = vec![None; self.columns.len()];
-        std::thread::scope(|scope| {
-            for ((cols, vals), slots) in
-                self.columns.chunks(chunk).zip(values.chunks(chunk)).zip(results.chunks_mut(chunk))
-            {
-                let protected = &protected;
-                scope.spawn(move || {
-                    for (((c, ch, ex), col), slot) in cols.iter().zip(vals).zip(slots) {
-                        *slot = Some(fit_column(c.clone(), ch, *ex, col, options, protected));
-                    }
-                });
-            }
-        });
-        let out = results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(AimassError::internal("column not fitted"))))
-            .collect::<Result<Vec<_>>>()?;
+        // Columns are fitted independently.
+        let protected = &protected;
+        let out = crate::core::parallel::map(
+            self.columns.iter().zip(&values).collect(),
+            threads,
+            |((c, ch, ex), col)| fit_column(c.clone(), ch, *ex, col, options, protected),
+        )
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         let recipe = CleaningRecipe { columns: out, duplicates: self.options.duplicates };
         recipe.check_output_names()?;
         Ok(recipe)

@@ -40,7 +40,7 @@ fn fit(options: serde_json::Value) -> Result<CleaningRecipe> {
     let plan = Plan::new(&source(), CleanOptions::from_json(&options)?)?;
     let read: Vec<usize> = plan.reads().iter().map(|r| r.0).collect();
     let values = values().into_iter().enumerate().map(|(i, c)| read.contains(&i).then_some(c)).collect();
-    plan.fit(values, 6)
+    plan.fit(values, 6, 2)
 }
 
 #[test]
@@ -93,7 +93,7 @@ fn unsuitable_or_unknown_choices_are_errors() {
     assert!(CleanOptions::from_json(&json!({"missing": 3})).is_err());
     let plan = Plan::new(&source(), CleanOptions::default()).unwrap();
     assert!(plan.reads().is_empty());
-    assert!(plan.fit(vec![], 0).unwrap_err().message.contains("no rows"));
+    assert!(plan.fit(vec![], 0, 2).unwrap_err().message.contains("no rows"));
 }
 
 #[test]
@@ -137,6 +137,6 @@ fn added_columns_must_not_clash() {
     .unwrap();
     let read: Vec<usize> = plan.reads().iter().map(|r| r.0).collect();
     let values = vals.into_iter().enumerate().map(|(i, c)| read.contains(&i).then_some(c)).collect();
-    let e = plan.fit(values, 6).unwrap_err();
+    let e = plan.fit(values, 6, 2).unwrap_err();
     assert!(e.message.contains("two columns named \"income_missing\""), "{}", e.message);
 }
