@@ -427,7 +427,10 @@ impl Grower<'_> {
                 // A node's rows are scattered: fetch those a few rows ahead while this one adds.
                 if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
                     prefetch(&gh[ahead as usize]);
-                    prefetch(&pk.bins[ahead as usize * width]);
+                    // (No packed bins at all when every input is in a group too wide for a byte.)
+                    if let Some(bins) = pk.bins.get(ahead as usize * width) {
+                        prefetch(bins);
+                    }
                 }
                 let r = r as usize;
                 let x = gh[r];
@@ -767,6 +770,42 @@ mod tests {
             let cells = |v: &Vec<Cell>| v.iter().map(|c| (c.g, c.h, c.n)).collect::<Vec<_>>();
             assert_eq!(cells(&a[j]), cells(&b[j]), "input {j}");
         }
+    }
+
+    #[test]
+    fn a_group_too_wide_for_a_byte_alone_grows_a_tree() {
+        // 300 categories one-hot and nothing else: no packed bins, the group built on its own.
+        let n = 3000;
+        let x = ndarray::Array2::from_shape_fn((n, 300), |(i, j)| (i % 300 == j) as u8 as f64);
+        let all: Vec<usize> = (0..n).collect();
+        let data = Binned::new(&x, &all, 255, std::slice::from_ref(&(0..300)), 1).unwrap();
+        assert_eq!((data.packed.width, data.packed.wide_groups.len()), (0, 1));
+        let params = TreeParams {
+            num_leaves: 4,
+            max_depth: 0,
+            min_data_in_leaf: 5,
+            min_sum_hessian: 0.0,
+            lambda_l2: 0.0,
+            shrinkage: 1.0,
+            features_per_split: None,
+            monotone: vec![],
+            threads: 2,
+        };
+        // Category 7 stands out.
+        let gh: Vec<Gradient> =
+            (0..n).map(|i| Gradient { g: if i % 300 == 7 { -1.0 } else { 0.1 }, h: 1.0 }).collect();
+        let tree = Grower { params: &params, data: &data }.grow(
+            (0..n as u32).collect(),
+            &gh,
+            &mut SplitMix64::new(1),
+            None,
+        );
+        let mut row = vec![0.0; 300];
+        row[7] = 1.0;
+        let hot = tree.predict(&row);
+        row[7] = 0.0;
+        row[8] = 1.0;
+        assert!(hot > 0.5 && tree.predict(&row) < 0.0, "{hot}");
     }
 
     #[test]
