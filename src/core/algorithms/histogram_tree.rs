@@ -735,6 +735,21 @@ impl Cell {
 mod tests {
     use super::*;
 
+    /// Boosting-style growth (every input looked at), no penalty, no shrinkage.
+    fn params(num_leaves: usize, min_data_in_leaf: usize, threads: usize) -> TreeParams {
+        TreeParams {
+            num_leaves,
+            max_depth: 0,
+            min_data_in_leaf,
+            min_sum_hessian: 0.0,
+            lambda_l2: 0.0,
+            shrinkage: 1.0,
+            features_per_split: None,
+            monotone: vec![],
+            threads,
+        }
+    }
+
     #[test]
     fn one_hot_group_histograms_equal_the_inputs_own() {
         // Three categories one-hot in inputs 1..4, a numeric input 0.
@@ -747,17 +762,7 @@ mod tests {
         let plain = Binned::new(&x, &all, 255, &[], 1).unwrap();
         let bundled = Binned::new(&x, &all, 255, std::slice::from_ref(&(1..4)), 1).unwrap();
         assert_eq!(bundled.groups.len(), 1);
-        let params = TreeParams {
-            num_leaves: 31,
-            max_depth: 0,
-            min_data_in_leaf: 1,
-            min_sum_hessian: 0.0,
-            lambda_l2: 0.0,
-            shrinkage: 1.0,
-            features_per_split: None,
-            monotone: vec![],
-            threads: 1,
-        };
+        let params = params(31, 1, 1);
         let rows: Vec<u32> = (0..n as u32).filter(|r| r % 5 != 0).collect();
         let gh: Vec<Gradient> = (0..n).map(|i| Gradient { g: (i % 7) as f64 - 3.0, h: 1.0 }).collect();
         let total = rows.iter().fold(Cell::default(), |mut c, &r| {
@@ -780,17 +785,7 @@ mod tests {
         let all: Vec<usize> = (0..n).collect();
         let data = Binned::new(&x, &all, 255, std::slice::from_ref(&(0..300)), 1).unwrap();
         assert_eq!((data.packed.width, data.packed.wide_groups.len()), (0, 1));
-        let params = TreeParams {
-            num_leaves: 4,
-            max_depth: 0,
-            min_data_in_leaf: 5,
-            min_sum_hessian: 0.0,
-            lambda_l2: 0.0,
-            shrinkage: 1.0,
-            features_per_split: None,
-            monotone: vec![],
-            threads: 2,
-        };
+        let params = params(4, 5, 2);
         // Category 7 stands out.
         let gh: Vec<Gradient> =
             (0..n).map(|i| Gradient { g: if i % 300 == 7 { -1.0 } else { 0.1 }, h: 1.0 }).collect();
@@ -880,17 +875,7 @@ mod tests {
             .collect();
         let gh: Vec<Gradient> = y.iter().map(|v| Gradient { g: -v, h: 1.0 }).collect();
         let data = Binned::new(&x, &(0..n).collect::<Vec<_>>(), 255, &[], 1).unwrap();
-        let mut params = TreeParams {
-            num_leaves: 8,
-            max_depth: 0,
-            min_data_in_leaf: 5,
-            min_sum_hessian: 0.0,
-            lambda_l2: 0.0,
-            shrinkage: 1.0,
-            features_per_split: None,
-            monotone: vec![],
-            threads: 1,
-        };
+        let mut params = params(8, 5, 1);
         let rows: Vec<u32> = (0..n as u32).collect();
         let mut rng = SplitMix64::new(1);
         let free = Grower { params: &params, data: &data }.grow(rows.clone(), &gh, &mut rng, None);
