@@ -78,6 +78,62 @@ fn sqlstate(kind: ErrorKind) -> PgSqlErrorCode {
         ErrorKind::LimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         ErrorKind::InsufficientPrivilege => ERRCODE_INSUFFICIENT_PRIVILEGE,
         ErrorKind::NullValueNotAllowed => ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        ErrorKind::Cancelled => ERRCODE_QUERY_CANCELED,
         ErrorKind::Internal => ERRCODE_INTERNAL_ERROR,
+    }
+}
+
+/// Runs `f` in a subtransaction, the way PL/pgSQL runs a block with an EXCEPTION clause: an ERROR
+/// raised inside (or a Rust panic, or an error `f` returns) rolls back what `f` did and comes back
+/// as its message. A query cancel (statement_timeout, `pg_cancel_backend`) is raised again, and a
+/// FATAL (`pg_terminate_backend`) ends the process as always.
+pub fn in_subtransaction<R>(f: impl FnOnce() -> Result<R, AimassError>) -> Result<R, String> {
+    use pgrx::pg_sys;
+    use pgrx::pg_sys::panic::CaughtError;
+
+    enum Failure {
+        Core(AimassError),
+        Caught(Box<CaughtError>),
+    }
+    // SAFETY: the calls PL/pgSQL's exec_stmt_block makes around a block with an EXCEPTION clause;
+    // the memory context and resource owner are restored on both paths.
+    unsafe {
+        let context = pg_sys::CurrentMemoryContext;
+        let owner = pg_sys::CurrentResourceOwner;
+        pg_sys::BeginInternalSubTransaction(std::ptr::null());
+        pg_sys::MemoryContextSwitchTo(context);
+        let outcome =
+            pgrx::PgTryBuilder::new(std::panic::AssertUnwindSafe(move || f().map_err(Failure::Core)))
+                .catch_others(|e| Err(Failure::Caught(Box::new(e))))
+                .execute();
+        let restore = || {
+            pg_sys::MemoryContextSwitchTo(context);
+            pg_sys::CurrentResourceOwner = owner;
+        };
+        match outcome {
+            Ok(r) => {
+                pg_sys::ReleaseCurrentSubTransaction();
+                restore();
+                Ok(r)
+            }
+            Err(failure) => {
+                pg_sys::MemoryContextSwitchTo(context);
+                pg_sys::RollbackAndReleaseCurrentSubTransaction();
+                restore();
+                match failure {
+                    Failure::Core(e) => Err(e.message),
+                    Failure::Caught(e) => {
+                        let report = match e.as_ref() {
+                            CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+                            CaughtError::RustPanic { ereport, .. } => ereport,
+                        };
+                        if report.sql_error_code() == PgSqlErrorCode::ERRCODE_QUERY_CANCELED {
+                            (*e).rethrow();
+                        }
+                        Err(report.message().to_owned())
+                    }
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,11 @@
 //!   they never call PostgreSQL, and results do not depend on their number.
 //! - `aimass.progress_interval` (seconds, default 5): long trainings send a NOTICE with the round
 //!   and the best validation score at most this often; 0 reports every round, -1 never.
+//! - `aimass.max_memory` (kB, default 4GB, superuser only): the largest structure one call may
+//!   allocate for its input (matrices, histograms × leaves, forests, grids, read buffers,
+//!   aggregate states), estimated before it is allocated; over it is ERROR 54000.
+//! - `aimass.model_cache_size` (kB, default 256MB, superuser only): the bytes of deserialized
+//!   models each backend keeps for scoring, least recently used dropped first.
 //! - `aimass.monitor_enabled` (boolean, default on), `aimass.monitor_naptime` (seconds, default
 //!   60) and `aimass.monitor_database` (default empty: every database): the monitoring background
 //!   worker (src/worker), read at start and on SIGHUP (`pg_reload_conf()`).
@@ -14,12 +19,36 @@ use std::ffi::CString;
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 pub static MAX_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+/// kB; 4 GB by default.
+pub static MAX_MEMORY: GucSetting<i32> = GucSetting::<i32>::new(4 * 1024 * 1024);
+/// kB; 256 MB by default.
+pub static MODEL_CACHE_SIZE: GucSetting<i32> = GucSetting::<i32>::new(256 * 1024);
 pub static PROGRESS_INTERVAL: GucSetting<f64> = GucSetting::<f64>::new(5.0);
 pub static MONITOR_ENABLED: GucSetting<bool> = GucSetting::<bool>::new(true);
 pub static MONITOR_NAPTIME: GucSetting<i32> = GucSetting::<i32>::new(60);
 pub static MONITOR_DATABASE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
 pub fn register() {
+    GucRegistry::define_int_guc(
+        c"aimass.max_memory",
+        c"Memory one aimass call may allocate for a structure that grows with its input (1MB - 2TB).",
+        c"Training matrices, histograms, forests, search grids, read buffers and aggregate states are estimated before they are allocated; an estimate over this limit is ERROR 54000. Superuser only.",
+        &MAX_MEMORY,
+        1024,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
+    );
+    GucRegistry::define_int_guc(
+        c"aimass.model_cache_size",
+        c"Memory each backend's scoring cache of deserialized models may hold (64kB - 2TB).",
+        c"The least recently used models are dropped to stay under it. Superuser only.",
+        &MODEL_CACHE_SIZE,
+        64,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
+    );
     GucRegistry::define_int_guc(
         c"aimass.max_threads",
         c"Threads a training may use (0: all cores).",
@@ -66,6 +95,16 @@ pub fn register() {
         GucContext::Sighup,
         GucFlags::default(),
     );
+}
+
+/// `aimass.max_memory` in bytes.
+pub fn max_memory_bytes() -> u64 {
+    MAX_MEMORY.get().max(1) as u64 * 1024
+}
+
+/// `aimass.model_cache_size` in bytes.
+pub fn model_cache_bytes() -> usize {
+    MODEL_CACHE_SIZE.get().max(1) as usize * 1024
 }
 
 /// The database the worker is limited to, if any.

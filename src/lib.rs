@@ -10,6 +10,7 @@ pub mod api;
 pub mod catalog;
 pub mod error;
 pub mod gucs;
+pub mod host;
 pub mod json_arg;
 pub mod progress;
 pub mod scoring;
@@ -19,7 +20,12 @@ pub mod worker;
 
 #[pgrx::pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // No backtrace in any message: pgrx captures one for a panic's DETAIL when the server's
+    // environment sets RUST_BACKTRACE; RUST_LIB_BACKTRACE=0 turns capturing off (read once, at
+    // the first capture, which has not happened yet while the library loads).
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     gucs::register();
+    host::install();
     scoring::cache::register_invalidation();
     worker::register();
 }

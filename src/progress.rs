@@ -13,7 +13,7 @@ pub fn reporter() -> impl Fn(&Progress<'_>) -> Result<()> {
     let interval = crate::gucs::PROGRESS_INTERVAL.get();
     let last = Cell::new(Instant::now());
     move |p: &Progress<'_>| {
-        pgrx::check_for_interrupts!();
+        crate::core::interrupt::check()?;
         if interval < 0.0 {
             return Ok(());
         }

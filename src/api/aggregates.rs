@@ -9,7 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::core::accumulators::{CategoryCounts, Pairs, ProbabilitySums};
 use crate::core::error::AimassError;
-use crate::error::raise;
+use crate::error::{raise, OrRaise};
 
 /// The state behind `internal`, created in the aggregate's memory context on first use.
 fn state<T: Default>(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut T {
@@ -32,6 +32,20 @@ fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
     ctx
 }
 
+/// Rows between two checks of a state's size.
+const BOUND_EVERY: usize = 65_536;
+
+/// A state over aimass.max_memory is an error (54000); the states are exact (every value is
+/// kept), so a bound is what keeps one aggregate from taking the server's memory.
+fn bound(bytes: u128) {
+    crate::core::memory::reserve(
+        bytes,
+        "the state of an aimass aggregate",
+        "Aggregate fewer rows per group (a sample, or a finer GROUP BY).",
+    )
+    .or_raise();
+}
+
 /// Merges state `b` into `a`. Combine functions take `Option<Internal>` so that they are not
 /// STRICT (PostgreSQL requires that for an `internal` state).
 fn combine<T: Default + Clone>(
@@ -44,6 +58,7 @@ fn combine<T: Default + Clone>(
     // SAFETY: both states hold a `T` (or nothing).
     let Some(other) = (unsafe { b.get::<T>() }).cloned() else { return a };
     merge(state::<T>(&mut a, fcinfo), other);
+    crate::core::interrupt::check().or_raise();
     a
 }
 
@@ -73,14 +88,21 @@ fn pairs_add(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if let Some(flag) = flag {
-        state::<Pairs>(&mut s, fcinfo).add(value.filter(|v| !v.is_nan()), flag);
+        let p = state::<Pairs>(&mut s, fcinfo);
+        p.add(value.filter(|v| !v.is_nan()), flag);
+        if p.values.len().is_multiple_of(BOUND_EVERY) {
+            bound(p.bytes());
+        }
     }
     s
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_pairs_combine")]
 fn pairs_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    combine::<Pairs>(a, b, fcinfo, Pairs::merge)
+    combine::<Pairs>(a, b, fcinfo, |a, b| {
+        a.merge(b);
+        bound(a.bytes());
+    })
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_pairs_serial")]
@@ -133,7 +155,12 @@ fn categories_add(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if let Some(flag) = flag {
-        state::<CategoryCounts>(&mut s, fcinfo).add(value, flag);
+        let c = state::<CategoryCounts>(&mut s, fcinfo);
+        let before = c.counts.len();
+        c.add(value, flag);
+        if c.counts.len() != before && c.counts.len().is_multiple_of(1024) {
+            bound(c.bytes());
+        }
     }
     s
 }
@@ -144,7 +171,10 @@ fn categories_combine(
     b: Option<Internal>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
-    combine::<CategoryCounts>(a, b, fcinfo, CategoryCounts::merge)
+    combine::<CategoryCounts>(a, b, fcinfo, |a, b| {
+        a.merge(b);
+        bound(a.bytes());
+    })
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_categories_serial")]

@@ -61,12 +61,9 @@ fn run(
     let refs: Vec<_> = features.iter().collect();
     let rows: Vec<usize> = (0..ids.len()).collect();
     let scores = score_rows(&m.model, &refs, &rows, crate::gucs::threads())?;
-    audit::record(
-        audit::Action::PredictBatch,
-        project,
-        Some(m.id),
-        json!({"relation": relation.sql_name, "id_column": id_column, "rows": rows.len()}),
-    );
+    let arguments = json!({"relation": relation.sql_name, "id_column": id_column, "rows": rows.len()});
+    audit::log_bulk_read("predict_batch", project, m.id, &arguments);
+    audit::record(audit::Action::PredictBatch, project, Some(m.id), arguments);
     Ok(rows
         .iter()
         .zip(scores)

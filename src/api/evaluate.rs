@@ -32,7 +32,7 @@ fn evaluate(
         .ok_or_else(|| deployments::no_deployment(project_name))
         .or_raise();
     let m = cache::by_id(d.model_id).or_raise();
-    JsonB(run(&m, relation_name.oid(), target, threshold).or_raise())
+    JsonB(run(&m, Some(&project.name), relation_name.oid(), target, threshold).or_raise())
 }
 
 /// Metrics of a model, by id, on `relation_name`.
@@ -46,11 +46,12 @@ fn evaluate_model(
     let relation_name = required(relation_name, "relation_name");
     let threshold = required(threshold, "threshold");
     let m = cache::by_id(required(model_id, "model_id")).or_raise();
-    JsonB(run(&m, relation_name.oid(), target, threshold).or_raise())
+    JsonB(run(&m, None, relation_name.oid(), target, threshold).or_raise())
 }
 
 fn run(
     m: &LoadedModel,
+    project: Option<&str>,
     relation_oid: pg_sys::Oid,
     target: Option<&str>,
     threshold: f64,
@@ -98,5 +99,12 @@ fn run(
     let mut out = metrics_json(model.task(), &scores, &y, threshold)?;
     out["model_id"] = json!(m.id);
     out["null_target_rows"] = json!(labels.len() - rows.len());
+    // evaluate is STABLE (it cannot write the audit table): its trace is the server log.
+    crate::catalog::audit::log_bulk_read(
+        "evaluate",
+        project,
+        m.id,
+        &json!({"relation": relation.sql_name, "target": target, "rows": rows.len()}),
+    );
     Ok(out)
 }

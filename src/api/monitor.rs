@@ -63,7 +63,7 @@ fn monitor(project_name: &str, relation_name: PgRelation, options: default!(Json
     )
     .or_raise()
     .unwrap_or_else(|| relation.sql_name.clone());
-    monitors::upsert(project.id, &qualified, &o).or_raise();
+    monitors::upsert(project.id, &qualified, relation.oid, &o).or_raise();
     audit::record(
         Action::Monitor,
         Some(&project.name),
@@ -120,6 +120,8 @@ fn check_drift(
     }))
 }
 
+/// An ad-hoc check: reads `relation_oid` (default: the monitored relation) with the caller's
+/// rights and reports (drift_reports rows marked not scheduled), but raises and resolves no alert.
 fn run(
     project_name: &str,
     relation_oid: Option<pg_sys::Oid>,
@@ -129,12 +131,7 @@ fn run(
     let monitor = monitors::find(project.id)?;
     let oid = match (relation_oid, &monitor) {
         (Some(oid), _) => oid,
-        (None, Some(m)) => Spi::get_one_with_args::<pg_sys::Oid>(
-            "SELECT to_regclass($1)::oid",
-            &[m.relation.as_str().into()],
-        )
-        .or_raise()
-        .ok_or_else(|| {
+        (None, Some(m)) => m.relation_id.filter(|&oid| relation_state(oid).is_some()).ok_or_else(|| {
             AimassError::new(
                 ErrorKind::UndefinedObject,
                 format!("relation {} monitored for project \"{}\" does not exist", m.relation, project.name),
@@ -152,28 +149,144 @@ fn run(
             .with_hint("Name the relation to check, or configure one with aimass.monitor(project, relation)."))
         }
     };
-    if let (None, Some(m)) = (relation_oid, &monitor) {
-        // A scheduled check (the worker is a superuser) reads only what the monitor's creator may.
-        let allowed = Spi::get_one_with_args::<bool>(
-            "SELECT has_table_privilege($1, $2, 'SELECT')",
-            &[m.created_by.as_str().into(), oid.into()],
-        )
-        .or_raise()
-        .unwrap_or(false);
-        if !allowed {
-            return Err(AimassError::new(
-                ErrorKind::InsufficientPrivilege,
-                format!(
-                    "permission denied: role \"{}\", which configured the monitor of project \"{}\", may not read {}",
-                    m.created_by, project.name, m.relation
-                ),
-            ));
-        }
-    }
     let options = match monitor {
         Some(m) => m.options,
         None => MonitorOptions::parse(&serde_json::Value::Null)?,
     };
+    check(&project, oid, &options, since, false)
+}
+
+/// One scheduled check of a project's monitor, as the background worker runs it: takes the check
+/// (moves the next one on), reads the monitored relation as the monitor's creator and turns any
+/// failure into an error row, counted with an exponential backoff. Returns the worst status, or
+/// NULL when the monitor is disabled or being checked by another session.
+#[pg_extern(volatile, parallel_unsafe, name = "run_monitor")]
+fn run_monitor(project_id: i64) -> Option<String> {
+    let project = monitors::take_due(project_id)?;
+    Some(run_scheduled(project_id, &project))
+}
+
+/// The scheduled check of a monitor already taken with [`monitors::take_due`], in a
+/// subtransaction: its reports and alerts, or its error row and failure count.
+pub fn run_scheduled(project_id: i64, project: &str) -> String {
+    match crate::error::in_subtransaction(|| scheduled_check(project_id, project)) {
+        Ok(findings) => {
+            monitors::check_succeeded(project_id);
+            worst(&findings).to_owned()
+        }
+        Err(message) => {
+            let relation = monitors::find(project_id).ok().flatten().map(|m| m.relation).unwrap_or_default();
+            monitors::record_error(project_id, &relation, &message);
+            monitors::check_failed(project_id, &message);
+            warning!("aimass: monitoring check of project \"{project}\" failed: {message}");
+            "error".to_owned()
+        }
+    }
+}
+
+fn worst(findings: &[Finding]) -> &'static str {
+    let rank = |s: &str| match s {
+        "alert" => 3,
+        "warn" => 2,
+        "ok" => 1,
+        _ => 0,
+    };
+    match findings.iter().map(|f| rank(f.status)).max().unwrap_or(0) {
+        3 => "alert",
+        2 => "warn",
+        1 => "ok",
+        _ => "skipped",
+    }
+}
+
+/// A relation's owner and kind now, or `None` when it no longer exists.
+fn relation_state(oid: pg_sys::Oid) -> Option<(pg_sys::Oid, String)> {
+    match crate::catalog::first_two::<pg_sys::Oid, String>(
+        "SELECT relowner, relkind::text FROM pg_catalog.pg_class WHERE oid = $1",
+        &[oid.into()],
+    ) {
+        Some((Some(owner), Some(kind))) => Some((owner, kind)),
+        _ => None,
+    }
+}
+
+/// The monitor's own check of its own relation: refused when the relation is gone or its owner
+/// or kind changed since the monitor was configured, or when the reading role may no longer
+/// SELECT it; otherwise read as the monitor's creator (as the relation's owner when the creator
+/// is a superuser, so that nothing in the relation runs as a superuser), with
+/// SECURITY_RESTRICTED_OPERATION and a pinned search_path.
+fn scheduled_check(project_id: i64, project_name: &str) -> Result<Vec<Finding>> {
+    let project = projects::get(project_name)?;
+    let m = monitors::find(project_id)?
+        .ok_or_else(|| AimassError::new(ErrorKind::UndefinedObject, "the monitor was removed"))?;
+    let configure_again = format!(
+        "Configure the monitor again with aimass.monitor('{}', ...) once the relation is as it should be.",
+        project.name
+    );
+    let missing = || {
+        AimassError::new(
+            ErrorKind::UndefinedObject,
+            format!("relation {} monitored for project \"{}\" does not exist", m.relation, project.name),
+        )
+        .with_hint(configure_again.clone())
+    };
+    let oid = m.relation_id.ok_or_else(missing)?;
+    let (owner, kind) = relation_state(oid).ok_or_else(missing)?;
+    if Some(owner) != m.relation_owner || Some(&kind) != m.relation_kind.as_ref() {
+        return Err(AimassError::new(
+            ErrorKind::InsufficientPrivilege,
+            format!(
+                "relation {} monitored for project \"{}\" changed its owner or kind since the monitor was configured: it is not read",
+                m.relation, project.name
+            ),
+        )
+        .with_hint(configure_again));
+    }
+    let creator = role_oid(&m.created_by).ok_or_else(|| {
+        AimassError::new(
+            ErrorKind::UndefinedObject,
+            format!(
+                "role \"{}\", which configured the monitor of project \"{}\", does not exist",
+                m.created_by, project.name
+            ),
+        )
+    })?;
+    // SAFETY: a catalog lookup by oid.
+    let reader = if unsafe { pg_sys::superuser_arg(creator) } { owner } else { creator };
+    let allowed = crate::catalog::get_one::<bool>(
+        "SELECT pg_catalog.has_table_privilege($1::oid, $2::oid, 'SELECT')",
+        &[reader.into(), oid.into()],
+    )
+    .or_raise()
+    .unwrap_or(false);
+    if !allowed {
+        return Err(AimassError::new(
+            ErrorKind::InsufficientPrivilege,
+            format!(
+                "permission denied: role \"{}\", which configured the monitor of project \"{}\", may not read {}",
+                m.created_by, project.name, m.relation
+            ),
+        ));
+    }
+    crate::catalog::owner::as_role(reader, || check(&project, oid, &m.options, None, true))
+}
+
+fn role_oid(name: &str) -> Option<pg_sys::Oid> {
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: a syscache lookup by name (missing_ok).
+    let oid = unsafe { pg_sys::get_role_oid(name.as_ptr(), true) };
+    (oid != pg_sys::InvalidOid).then_some(oid)
+}
+
+/// One check of the project's deployed model on relation `oid`; `scheduled`: the monitor's own
+/// check, which raises and resolves alerts.
+fn check(
+    project: &projects::Project,
+    oid: pg_sys::Oid,
+    options: &MonitorOptions,
+    since: Option<pgrx::datum::TimestampWithTimeZone>,
+    scheduled: bool,
+) -> Result<Vec<Finding>> {
     let d = deployments::current_by_project_name(&project.name)
         .ok_or_else(|| deployments::no_deployment(&project.name))?;
     let m = cache::by_id(d.model_id)?;
@@ -186,6 +299,7 @@ fn run(
         project: &project.name,
         model_id: m.id,
         relation: &relation.sql_name,
+        scheduled,
     };
 
     let mut out: Vec<(Finding, Window)> = Vec::new();
@@ -201,11 +315,14 @@ fn run(
         }
         None => None,
     };
-    let (features, _, w) = read_window(&m, &relation, logged, ts, window, None, &options)?;
+    let (features, _, w) = read_window(&m, &relation, logged, ts, window, None, options)?;
+    let refs: Vec<&Column> = features.iter().collect();
+    for f in monitoring::non_finite(&refs) {
+        out.push((f, w.clone()));
+    }
     if w.rows < options.min_rows {
         out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
     } else {
-        let refs: Vec<&Column> = features.iter().collect();
         let all: Vec<usize> = (0..w.rows as usize).collect();
         let scores = score_rows(&m.model, &refs, &all, crate::gucs::threads())?;
         for f in monitoring::drift(&reference, &refs, &scores, &options.thresholds)? {
@@ -220,7 +337,7 @@ fn run(
         // The label delay shifts the window back: labels of recent rows are not known yet.
         let label_window = ts.map(|_| bounds(&options.window, &options.label_delay, None));
         let (features, label_col, w) =
-            read_window(&m, &relation, logged, ts, label_window, Some(label), &options)?;
+            read_window(&m, &relation, logged, ts, label_window, Some(label), options)?;
         let label_col = label_col.ok_or_else(|| AimassError::internal("label not read"))?;
         let labels = m.model.target.labels(&label_col)?;
         let known: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
@@ -320,7 +437,7 @@ fn read_window(
                 Some(l) => vec![(l.to_owned(), relation.column(l)?.read_as)],
                 None => Vec::new(),
             };
-            batch::read_where(&m.model, relation, &extra, &filter)?
+            batch::read_where(&m.model, relation, &extra, &filter, true)?
         }
     };
     let rows = features.first().map_or(0, Column::len) as i64;

@@ -8,6 +8,7 @@ pub mod deployments;
 pub mod models;
 pub mod monitors;
 pub mod owner;
+pub mod predictions;
 pub mod privileges;
 pub mod projects;
 pub mod relation;

@@ -84,12 +84,17 @@ pub fn insert(m: NewModel<'_>) -> Result<i64> {
 
 /// A model's project id and artifact.
 pub fn load(model_id: i64) -> Result<(i64, Model)> {
+    load_sized(model_id).map(|(project_id, model, _)| (project_id, model))
+}
+
+/// As [`load`], with the artifact's size in bytes (what the scoring cache counts a model by).
+pub fn load_sized(model_id: i64) -> Result<(i64, Model, usize)> {
     let row = super::first_two::<i64, Vec<u8>>(
         "SELECT project_id, artifact FROM aimass.models WHERE id = $1",
         &[model_id.into()],
     );
     match row {
-        Some((Some(project_id), Some(bytes))) => Ok((project_id, artifact::decode(&bytes)?)),
+        Some((Some(project_id), Some(bytes))) => Ok((project_id, artifact::decode(&bytes)?, bytes.len())),
         _ => Err(AimassError::new(ErrorKind::UndefinedObject, format!("model {model_id} does not exist"))),
     }
 }

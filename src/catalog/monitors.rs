@@ -1,7 +1,7 @@
 //! `aimass.monitors`, `aimass.drift_reports` and `aimass.alerts`: what is watched, what each
 //! check found, and the alerts still open.
 
-use pgrx::JsonB;
+use pgrx::{pg_sys, JsonB};
 use serde_json::{json, Value};
 
 use crate::core::error::{AimassError, ErrorKind, Result};
@@ -12,16 +12,22 @@ use crate::error::OrRaise;
 pub struct Monitor {
     /// The relation as `regclass` text when it was configured.
     pub relation: String,
+    /// The relation itself (its oid), its owner and its kind when it was configured: a scheduled
+    /// check reads only that relation, and refuses it once its owner or kind changed. None for a
+    /// monitor upgraded from 0.2.0 whose relation no longer existed.
+    pub relation_id: Option<pg_sys::Oid>,
+    pub relation_owner: Option<pg_sys::Oid>,
+    pub relation_kind: Option<String>,
     pub options: MonitorOptions,
-    /// The role that configured the monitor: scheduled checks read the relation only while it
-    /// may.
+    /// The role that configured the monitor: scheduled checks read the relation as this role.
     pub created_by: String,
 }
 
 pub fn find(project_id: i64) -> Result<Option<Monitor>> {
     let row = super::connect(|client| {
         let t = client.select(
-            "SELECT relation, options, created_by::text FROM aimass.monitors WHERE project_id = $1",
+            "SELECT relation, options, created_by::text, relation_id::oid, relation_owner::oid, relation_kind::text
+               FROM aimass.monitors WHERE project_id = $1",
             Some(1),
             &[project_id.into()],
         )?;
@@ -29,15 +35,68 @@ pub fn find(project_id: i64) -> Result<Option<Monitor>> {
             return Ok::<_, pgrx::spi::Error>(None);
         }
         let row = t.first();
-        Ok(Some((row.get::<String>(1)?, row.get::<JsonB>(2)?, row.get::<String>(3)?)))
+        Ok(Some((
+            (row.get::<String>(1)?, row.get::<JsonB>(2)?, row.get::<String>(3)?),
+            (row.get::<pg_sys::Oid>(4)?, row.get::<pg_sys::Oid>(5)?, row.get::<String>(6)?),
+        )))
     })
     .or_raise();
     match row {
-        Some((Some(relation), Some(options), Some(created_by))) => {
-            Ok(Some(Monitor { relation, options: MonitorOptions::parse(&options.0)?, created_by }))
-        }
+        Some((
+            (Some(relation), Some(options), Some(created_by)),
+            (relation_id, relation_owner, relation_kind),
+        )) => Ok(Some(Monitor {
+            relation,
+            relation_id,
+            relation_owner,
+            relation_kind,
+            options: MonitorOptions::parse(&options.0)?,
+            created_by,
+        })),
         _ => Ok(None),
     }
+}
+
+/// Takes a due monitor's scheduled check: moves its next check on (by `every`, doubled for each
+/// failure in a row, at most 64 times) and returns the project's name, or `None` when the
+/// monitor is not enabled or another session is checking it. The worker commits this before it
+/// runs the check, so a check that fails, or crashes, never makes its monitor due again at once.
+pub fn take_due(project_id: i64) -> Option<String> {
+    super::get_one::<String>(
+        "WITH m AS (SELECT mo.project_id FROM aimass.monitors mo
+                     WHERE mo.project_id = $1 AND mo.enabled FOR UPDATE SKIP LOCKED),
+              u AS (UPDATE aimass.monitors mo
+                       SET last_check_at = now(),
+                           next_check_at = now() + mo.every * power(2, least(mo.failures, 6))
+                      FROM m WHERE mo.project_id = m.project_id RETURNING mo.project_id)
+         SELECT p.name::text FROM u JOIN aimass.projects p ON p.id = u.project_id",
+        &[project_id.into()],
+    )
+    .or_raise()
+}
+
+/// A scheduled check that ran: the failure count starts again and the next check is `every`
+/// after this one.
+pub fn check_succeeded(project_id: i64) {
+    super::run(
+        "UPDATE aimass.monitors SET failures = 0, last_error = NULL,
+                next_check_at = coalesce(last_check_at, now()) + every
+          WHERE project_id = $1",
+        &[project_id.into()],
+    )
+    .or_raise();
+}
+
+/// A scheduled check that failed: counted, its error kept for `aimass.monitoring_status`, and
+/// the next check put off exponentially (every × 2^failures, at most × 64).
+pub fn check_failed(project_id: i64, message: &str) {
+    super::run(
+        "UPDATE aimass.monitors SET failures = failures + 1, last_error = $2, last_error_at = now(),
+                next_check_at = now() + every * power(2, least(failures + 1, 6))
+          WHERE project_id = $1",
+        &[project_id.into(), message.into()],
+    )
+    .or_raise();
 }
 
 /// Checks that the option intervals are PostgreSQL intervals (and `every` a positive one).
@@ -56,20 +115,31 @@ pub fn check_intervals(o: &MonitorOptions) -> Result<()> {
     Ok(())
 }
 
-/// Creates or replaces the project's monitor; the first check is due now.
-pub fn upsert(project_id: i64, relation: &str, options: &MonitorOptions) -> Result<()> {
+/// Creates or replaces the project's monitor of relation `relation_id` (shown as `relation`);
+/// the first check is due now. The relation's owner and kind are kept beside its oid.
+pub fn upsert(
+    project_id: i64,
+    relation: &str,
+    relation_id: pg_sys::Oid,
+    options: &MonitorOptions,
+) -> Result<()> {
     super::run(
-        "INSERT INTO aimass.monitors (project_id, relation, options, every, created_by)
-         VALUES ($1, $2, $3, $4::interval, $5)
+        "INSERT INTO aimass.monitors (project_id, relation, options, every, created_by,
+                                      relation_id, relation_owner, relation_kind)
+         SELECT $1, $2, $3, $4::interval, $5, c.oid::regclass, c.relowner::regrole, c.relkind
+           FROM pg_catalog.pg_class c WHERE c.oid = $6
          ON CONFLICT (project_id) DO UPDATE
             SET relation = EXCLUDED.relation, options = EXCLUDED.options, every = EXCLUDED.every,
-                enabled = true, next_check_at = now(), created_at = now(), created_by = EXCLUDED.created_by",
+                enabled = true, next_check_at = now(), created_at = now(), created_by = EXCLUDED.created_by,
+                relation_id = EXCLUDED.relation_id, relation_owner = EXCLUDED.relation_owner,
+                relation_kind = EXCLUDED.relation_kind, failures = 0, last_error = NULL",
         &[
             project_id.into(),
             relation.into(),
             JsonB(options.to_json()).into(),
             options.every.as_str().into(),
             super::owner::caller_name().into(),
+            relation_id.into(),
         ],
     )
     .or_raise();
@@ -102,6 +172,9 @@ pub struct CheckContext<'a> {
     pub project: &'a str,
     pub model_id: i64,
     pub relation: &'a str,
+    /// A scheduled check of the monitor's own relation: only such a check raises and resolves
+    /// alerts; an ad-hoc `check_drift` only reports.
+    pub scheduled: bool,
 }
 
 pub fn new_check_id() -> i64 {
@@ -115,8 +188,9 @@ pub fn new_check_id() -> i64 {
 pub fn record(c: &CheckContext<'_>, f: &Finding, w: &Window) {
     super::run(
         "INSERT INTO aimass.drift_reports (check_id, project_id, model_id, relation, window_start, window_end,
-                                           live_rows, kind, feature, statistic, value, expected, threshold, status)
-         VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13, $14)",
+                                           live_rows, kind, feature, statistic, value, expected, threshold, status,
+                                           scheduled)
+         VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         &[
             c.check_id.into(),
             c.project_id.into(),
@@ -132,7 +206,18 @@ pub fn record(c: &CheckContext<'_>, f: &Finding, w: &Window) {
             f.expected.into(),
             f.threshold.into(),
             f.status.into(),
+            c.scheduled.into(),
         ],
+    )
+    .or_raise();
+}
+
+/// Writes a failed scheduled check into `aimass.drift_reports` as an error row.
+pub fn record_error(project_id: i64, relation: &str, message: &str) {
+    super::run(
+        "INSERT INTO aimass.drift_reports (check_id, project_id, relation, kind, status, message)
+         VALUES (nextval('aimass.drift_checks_seq'), $1, $2, 'check', 'error', $3)",
+        &[project_id.into(), relation.into(), message.into()],
     )
     .or_raise();
 }
@@ -142,6 +227,9 @@ pub fn record(c: &CheckContext<'_>, f: &Finding, w: &Window) {
 /// raises a new one (resolving one of the other status), which is sent as `NOTIFY aimass_alerts`
 /// with a JSON payload and logged. Returns the new alert's id.
 pub fn update_alerts(c: &CheckContext<'_>, f: &Finding) -> Option<i64> {
+    if !c.scheduled {
+        return None;
+    }
     let feature = f.feature.as_deref()?;
     let key = |extra: &str| {
         format!(

@@ -30,6 +30,28 @@ pub fn as_owner<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` as `role`, the way PostgreSQL runs REFRESH MATERIALIZED VIEW or autovacuum's index
+/// expressions on behalf of a table's owner: the user id becomes `role` with
+/// `SECURITY_RESTRICTED_OPERATION` (no SET ROLE, no temporary objects, no changes to the session
+/// that outlive `f`), and `search_path` is `pg_catalog, pg_temp`. Used for the scheduled checks of a
+/// monitor, which read the monitored relation with its creator's rights, never the worker's or the
+/// extension owner's: the relation's views, policies, functions and operators run as the creator,
+/// and row-level security applies to the creator. Catalog statements inside `f` still switch to
+/// the extension owner ([`as_owner`]).
+pub fn as_role<R>(role: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
+    let _switched = Switched::enter_as(role, pg_sys::SECURITY_RESTRICTED_OPERATION as i32);
+    // Nested catalog statements must switch to the owner, not run as `role`.
+    let saved = CALLER.with(|c| c.replace(pg_sys::InvalidOid));
+    struct Restore(pg_sys::Oid);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CALLER.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(saved);
+    f()
+}
+
 /// The role that called the extension: the current user, or the one saved while switched.
 pub fn caller() -> pg_sys::Oid {
     match CALLER.with(Cell::get) {
@@ -66,6 +88,7 @@ fn owner() -> pg_sys::Oid {
 
 /// A switched user id and search_path, restored on drop.
 struct Switched {
+    owner_switch: bool,
     user: pg_sys::Oid,
     context: i32,
     guc_nest: i32,
@@ -73,7 +96,13 @@ struct Switched {
 
 impl Switched {
     fn enter() -> Self {
-        let owner = owner();
+        Self::enter_as(owner(), 0)
+    }
+
+    /// Switches to `role`, adding `extra` to the security context (the caller is remembered as
+    /// [`caller`] only for the owner's switch).
+    fn enter_as(role: pg_sys::Oid, extra: i32) -> Self {
+        let owner_switch = extra == 0;
         let mut user = pg_sys::InvalidOid;
         let mut context = 0;
         // SAFETY: the same calls fmgr_security_definer makes; GUC_ACTION_SAVE is allowed in
@@ -91,16 +120,23 @@ impl Switched {
                 0,
                 false,
             );
-            pg_sys::SetUserIdAndSecContext(owner, context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
-            CALLER.with(|c| c.set(user));
-            Switched { user, context, guc_nest }
+            pg_sys::SetUserIdAndSecContext(
+                role,
+                context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32 | extra,
+            );
+            if owner_switch {
+                CALLER.with(|c| c.set(user));
+            }
+            Switched { owner_switch, user, context, guc_nest }
         }
     }
 }
 
 impl Drop for Switched {
     fn drop(&mut self) {
-        CALLER.with(|c| c.set(pg_sys::InvalidOid));
+        if self.owner_switch {
+            CALLER.with(|c| c.set(pg_sys::InvalidOid));
+        }
         // SAFETY: restores what `enter` saved; on an error PostgreSQL restores the same when the
         // (sub)transaction aborts, and doing it here too is harmless.
         unsafe {

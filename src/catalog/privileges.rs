@@ -69,6 +69,9 @@ COMMENT ON ROLE aimass_scorer IS 'aimass: may score with deployed models (predic
 COMMENT ON ROLE aimass_analyst IS 'aimass: may train, evaluate, profile and read the catalog; not deploy.';
 COMMENT ON ROLE aimass_admin IS 'aimass: may deploy, roll back, configure monitoring and read the audit log.';
 
+COMMENT ON FUNCTION aimass.run_monitor(bigint) IS 'Runs one scheduled check of a monitor (used by the background worker): reads the monitored relation as the monitor''s creator; failures become error rows with a backoff.';
+COMMENT ON FUNCTION aimass.log_prediction() IS 'Row trigger: logs a sampled share of rows, scored, into aimass.predictions. Arguments: project, share (0-1, default 1), key column.';
+
 GRANT USAGE ON SCHEMA aimass TO PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA aimass FROM PUBLIC;
 

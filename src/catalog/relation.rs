@@ -107,6 +107,11 @@ impl Relation {
         self.read_columns(wanted, "", true)
     }
 
+    /// [`Relation::read_lenient`] over the rows `tail` chooses.
+    pub fn read_lenient_where(&self, wanted: &[(String, ReadAs)], tail: &str) -> Result<Vec<Column>> {
+        self.read_columns(wanted, tail, true)
+    }
+
     fn read_columns(&self, wanted: &[(String, ReadAs)], tail: &str, lenient: bool) -> Result<Vec<Column>> {
         let mut exprs = Vec::with_capacity(wanted.len());
         for (name, how) in wanted {
@@ -180,6 +185,13 @@ impl Relation {
                         }
                     }
                     pg_sys::SPI_freetuptable(table);
+                    crate::core::interrupt::check()?;
+                    let held: u128 = builders.iter().map(ColumnBuilder::bytes).sum();
+                    crate::core::memory::reserve(
+                        held,
+                        &format!("reading {} columns of {}", builders.len(), self.sql_name),
+                        "Read fewer rows (a WHERE clause, a view or a sample) or fewer columns.",
+                    )?;
                 }
                 pg_sys::SPI_cursor_close(portal);
             }

@@ -94,7 +94,13 @@ CREATE TABLE aimass.monitors (
     next_check_at  timestamptz NOT NULL DEFAULT now(),
     last_check_at  timestamptz,
     created_at     timestamptz NOT NULL DEFAULT now(),
-    created_by     name NOT NULL DEFAULT current_user
+    created_by     name NOT NULL DEFAULT current_user,
+    relation_id    regclass,
+    relation_owner regrole,
+    relation_kind  "char",
+    failures       integer NOT NULL DEFAULT 0,
+    last_error     text,
+    last_error_at  timestamptz
 );
 COMMENT ON TABLE aimass.monitors IS 'What aimass.monitor watches: per project the live relation, the options, and when the next check is due.';
 
@@ -116,7 +122,8 @@ CREATE TABLE aimass.drift_reports (
     threshold     float8,
     status        text NOT NULL CHECK (status IN ('ok', 'warn', 'alert', 'skipped', 'error')),
     message       text,
-    checked_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+    checked_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    scheduled     boolean NOT NULL DEFAULT true
 );
 CREATE INDEX drift_reports_project_idx ON aimass.drift_reports (project_id, check_id);
 COMMENT ON TABLE aimass.drift_reports IS 'Every finding of every check: per feature and for the score PSI, Jensen-Shannon and KS; performance once labels arrive; failed checks as status error.';
@@ -139,39 +146,6 @@ CREATE TABLE aimass.alerts (
 CREATE INDEX alerts_open_idx ON aimass.alerts (project_id, feature, statistic) WHERE resolved_at IS NULL;
 COMMENT ON TABLE aimass.alerts IS 'Warnings and alerts of monitoring: open until a check finds the statistic back under its threshold.';
 
--- One scheduled check of a project's monitor, run by the background worker: reschedules it, runs
--- aimass.check_drift and turns any failure (a dropped table, a bad configuration) into an error
--- row instead of an error. Returns the worst status.
-CREATE FUNCTION aimass.run_monitor(project_id bigint) RETURNS text
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    m record;
-    result text;
-BEGIN
-    SELECT mo.relation, mo.every, p.name INTO m
-      FROM aimass.monitors mo JOIN aimass.projects p ON p.id = mo.project_id
-     WHERE mo.project_id = run_monitor.project_id AND mo.enabled
-       FOR UPDATE OF mo SKIP LOCKED;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    UPDATE aimass.monitors mo SET last_check_at = now(), next_check_at = now() + m.every
-     WHERE mo.project_id = run_monitor.project_id;
-    BEGIN
-        SELECT CASE max(CASE c.status WHEN 'alert' THEN 3 WHEN 'warn' THEN 2 WHEN 'ok' THEN 1 ELSE 0 END)
-                 WHEN 3 THEN 'alert' WHEN 2 THEN 'warn' WHEN 1 THEN 'ok' ELSE 'skipped' END
-          INTO result FROM aimass.check_drift(m.name) c;
-    EXCEPTION WHEN OTHERS THEN
-        INSERT INTO aimass.drift_reports (check_id, project_id, relation, kind, status, message)
-        VALUES (nextval('aimass.drift_checks_seq'), run_monitor.project_id, m.relation, 'check', 'error', SQLERRM);
-        RAISE WARNING 'aimass: monitoring check of project "%" failed: %', m.name, SQLERRM;
-        result := 'error';
-    END;
-    RETURN result;
-END
-$$;
-COMMENT ON FUNCTION aimass.run_monitor(bigint) IS 'Runs one scheduled check of a monitor (used by the background worker); failures become error rows.';
-
 -- Per monitored project: the last check, its worst status, and the open alerts.
 CREATE VIEW aimass.monitoring_status AS
 SELECT p.name AS project,
@@ -184,7 +158,10 @@ SELECT p.name AS project,
                                                 AND a.status = 'alert') AS open_alerts,
        (SELECT count(*) FROM aimass.alerts a WHERE a.project_id = p.id AND a.resolved_at IS NULL
                                                 AND a.status = 'warn') AS open_warnings,
-       mo.next_check_at
+       mo.next_check_at,
+       mo.failures,
+       mo.last_error,
+       mo.last_error_at
 FROM aimass.projects p
 LEFT JOIN aimass.monitors mo ON mo.project_id = p.id
 LEFT JOIN LATERAL (
@@ -194,7 +171,7 @@ LEFT JOIN LATERAL (
              AS worst_status
       FROM aimass.drift_reports r
      WHERE r.project_id = p.id
-       AND r.check_id = (SELECT max(check_id) FROM aimass.drift_reports WHERE project_id = p.id)
+       AND r.check_id = (SELECT max(check_id) FROM aimass.drift_reports WHERE project_id = p.id AND scheduled)
 ) last ON true
 WHERE mo.project_id IS NOT NULL OR last.checked_at IS NOT NULL;
 
@@ -213,54 +190,6 @@ CREATE TABLE aimass.predictions (
 CREATE INDEX predictions_project_idx ON aimass.predictions (project_id, logged_at);
 CREATE INDEX predictions_key_idx ON aimass.predictions (project_id, row_key);
 COMMENT ON TABLE aimass.predictions IS 'Logged predictions (aimass.log_prediction trigger): the model features of a sampled share of live rows, their score, and the label once known; monitorable like any relation.';
-
--- A row trigger that logs a sampled share of inserted rows into aimass.predictions, scored by the
--- project's deployed model: arguments project name, share (default 1) and key column (optional).
-CREATE FUNCTION aimass.log_prediction() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    share float8 := coalesce(TG_ARGV[1], '1')::float8;
-    m record;
-    row_json jsonb;
-    row_key text;
-    served bigint;
-BEGIN
-    IF TG_NARGS < 1 OR TG_LEVEL <> 'ROW' OR TG_OP NOT IN ('INSERT', 'UPDATE') THEN
-        RAISE EXCEPTION 'aimass.log_prediction must be a row trigger on INSERT or UPDATE with the project name as its first argument'
-              USING ERRCODE = '22023';
-    END IF;
-    IF share < 0 OR share > 1 THEN
-        RAISE EXCEPTION 'aimass.log_prediction: the share must be between 0 and 1, not %', share USING ERRCODE = '22023';
-    END IF;
-    IF random() >= share THEN
-        RETURN NULL;
-    END IF;
-    row_json := to_jsonb(NEW);
-    row_key := CASE WHEN TG_NARGS > 2 THEN row_json ->> TG_ARGV[2] END;
-    served := aimass.served_model(TG_ARGV[0], NEW);
-    -- The champion, and a challenger deployed after it: both score the row, one served it.
-    FOR m IN
-        WITH champion AS (
-            SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d JOIN aimass.projects p ON p.id = d.project_id
-             WHERE p.name = TG_ARGV[0] AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1)
-        SELECT c.project_id, c.model_id, 'champion' AS role FROM champion c
-        UNION ALL
-        (SELECT d.project_id, d.model_id, 'challenger' FROM aimass.deployments d, champion c
-          WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id ORDER BY d.id DESC LIMIT 1)
-    LOOP
-        INSERT INTO aimass.predictions (project_id, model_id, row_key, features, score, role, served)
-        SELECT m.project_id, m.model_id, row_key,
-               (SELECT coalesce(jsonb_object_agg(f ->> 'name', row_json -> (f ->> 'name')), '{}')
-                  FROM jsonb_array_elements(mo.features) f),
-               CASE WHEN mo.task IN ('binary', 'anomaly') THEN aimass.predict_proba(m.model_id, NEW)
-                    ELSE aimass.predict(m.model_id, NEW) END,
-               m.role, m.model_id = served
-          FROM aimass.models mo WHERE mo.id = m.model_id;
-    END LOOP;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION aimass.log_prediction() IS 'Row trigger: logs a sampled share of rows, scored, into aimass.predictions. Arguments: project, share (0-1, default 1), key column.';
 
 -- Any change to the tables scoring depends on empties every backend's scoring cache once it
 -- commits (see src/scoring/cache.rs).

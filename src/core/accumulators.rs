@@ -24,6 +24,11 @@ impl Pairs {
         self.flags.push(flag);
     }
 
+    /// About the bytes the state holds.
+    pub fn bytes(&self) -> u128 {
+        (self.values.capacity() * 8 + self.flags.capacity()) as u128
+    }
+
     pub fn merge(&mut self, other: Pairs) {
         self.values.extend(other.values);
         self.flags.extend(other.flags);
@@ -93,6 +98,12 @@ impl CategoryCounts {
                 self.counts.insert(value.map(str::to_owned), c);
             }
         }
+    }
+
+    /// About the bytes the state holds (each category's text, its key and counts, and the
+    /// table's own overhead).
+    pub fn bytes(&self) -> u128 {
+        self.counts.keys().map(|k| k.as_ref().map_or(0, String::len) as u128 + 64).sum()
     }
 
     pub fn merge(&mut self, other: CategoryCounts) {

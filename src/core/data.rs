@@ -206,6 +206,14 @@ impl ColumnBuilder {
     }
 
     /// Appends a number (or NULL). NaN and infinities are refused: in aimass NaN means NULL.
+    /// About the bytes the column holds so far (values, codes and the text dictionary twice:
+    /// the list and the lookup).
+    pub fn bytes(&self) -> u128 {
+        let text: usize =
+            self.dictionary.iter().map(|s| s.len() + 2 * std::mem::size_of::<String>() + 8).sum();
+        (self.numbers.capacity() * 8 + self.codes.capacity() * 4 + 2 * text) as u128
+    }
+
     pub fn push_number(&mut self, value: Option<f64>) -> Result<()> {
         match value {
             None => self.numbers.push(f64::NAN),

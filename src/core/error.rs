@@ -29,6 +29,8 @@ pub enum ErrorKind {
     LimitExceeded,
     /// An argument that may not be NULL is (22004).
     NullValueNotAllowed,
+    /// The work was cancelled (57014): a thread stopped because the statement was interrupted.
+    Cancelled,
     /// The role may not do this (42501).
     InsufficientPrivilege,
     /// A bug: an invariant did not hold (XX000).

@@ -236,6 +236,24 @@ pub fn skipped(kind: Kind, rows: usize, min_rows: i64) -> Finding {
     }
 }
 
+/// One warning per live feature that held NaN or ±Infinity (read as missing, so the check goes
+/// on): the count is the finding's value.
+pub fn non_finite(features: &[&Column]) -> Vec<Finding> {
+    features
+        .iter()
+        .filter(|c| c.non_finite > 0)
+        .map(|c| Finding {
+            kind: Kind::Feature,
+            feature: Some(c.name.clone()),
+            statistic: "non_finite",
+            value: c.non_finite as f64,
+            expected: None,
+            threshold: Some(0.0),
+            status: "warn",
+        })
+        .collect()
+}
+
 /// Drift of the live `features` (the model's raw features, by name) and of their `scores`
 /// against the reference: per feature PSI, Jensen–Shannon and (numbers) KS, then the same for the
 /// score. A feature the reference does not know is an error.

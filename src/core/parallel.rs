@@ -2,8 +2,12 @@
 //! to the threads in turn and each result lands at its item's place, so a caller that combines
 //! results in item order gets the same numbers on one thread or many.
 
+use crate::core::interrupt;
+
 /// `f` applied to every item on up to `threads` threads (the calling thread is one of them);
-/// the results in item order.
+/// the results in item order. Once the calling thread is done with its share it waits for the
+/// others while checking for interrupts ([`crate::core::interrupt::check`]): a cancel raised then
+/// stops the other threads (their `f` sees `check` fail) and goes out as soon as they return.
 pub fn map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = threads.clamp(1, items.len().max(1));
     if threads == 1 {
@@ -13,13 +17,27 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R +
     for (k, item) in items.into_iter().enumerate() {
         lanes[k % threads].push((k, item));
     }
+    let group = interrupt::Group::start();
     let f = &f;
     let run = move |lane: Vec<(usize, T)>| lane.into_iter().map(|(k, t)| (k, f(t))).collect::<Vec<_>>();
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let mut lanes = lanes.into_iter();
         let first = lanes.next().unwrap_or_default();
-        let handles: Vec<_> = lanes.map(|lane| scope.spawn(move || run(lane))).collect();
+        let handles: Vec<_> = lanes
+            .map(|lane| {
+                let enter = group.enter_thread();
+                scope.spawn(move || {
+                    enter();
+                    run(lane)
+                })
+            })
+            .collect();
         let mut all = run(first);
+        while !handles.iter().all(|h| h.is_finished()) {
+            // The interrupt hook raises here (the scope then waits for the stopped threads).
+            let _ = interrupt::check();
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         for handle in handles {
             all.extend(handle.join().expect("worker thread panicked"));
         }

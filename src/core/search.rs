@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use crate::core::algorithms::{self, FitContext, Progress};
 use crate::core::data::Column;
-use crate::core::error::{AimassError, Result};
+use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
 use crate::core::preprocess::{PreprocessOptions, Recipe, StoredBinnings};
 use crate::core::split::{self, SplitMix64};
@@ -107,6 +107,14 @@ pub fn candidates(method: Method, base: &Value, search_params: &Value, seed: u64
                         "search_params \"{k}\" lists no value"
                     )));
                 }
+                // The size is checked before the grid is built.
+                if grid.len().saturating_mul(values.len()) > 1000 {
+                    return Err(AimassError::new(
+                        ErrorKind::LimitExceeded,
+                        "the grid holds more than 1000 configurations",
+                    )
+                    .with_hint("Use search => 'random' with n_iter."));
+                }
                 grid = grid
                     .into_iter()
                     .flat_map(|c| {
@@ -117,12 +125,6 @@ pub fn candidates(method: Method, base: &Value, search_params: &Value, seed: u64
                         })
                     })
                     .collect();
-                if grid.len() > 1000 {
-                    return Err(AimassError::invalid_parameter(
-                        "the grid holds more than 1000 configurations",
-                    )
-                    .with_hint("Use search => 'random' with n_iter."));
-                }
             }
             Ok(grid.into_iter().map(overlay).collect())
         }

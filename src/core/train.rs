@@ -301,6 +301,7 @@ pub fn score_rows(model: &Model, features: &[&Column], rows: &[usize], threads: 
     let score = |part: &[usize]| -> Result<Vec<f64>> {
         let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(features.len());
         let mut scratch = Vec::new();
+        crate::core::interrupt::check()?;
         part.iter()
             .map(|&i| {
                 raw.clear();

@@ -12,15 +12,17 @@ pub fn read(
     relation: &Relation,
     extra: &[(String, ReadAs)],
 ) -> Result<(Vec<Column>, Vec<Column>)> {
-    read_where(model, relation, extra, "")
+    read_where(model, relation, extra, "", false)
 }
 
-/// As [`read`], over the rows `tail` (SQL after the relation's name, a WHERE clause) chooses.
+/// As [`read`], over the rows `tail` (SQL after the relation's name, a WHERE clause) chooses;
+/// `lenient`: NaN and ±Infinity are read as missing and counted (monitoring), not refused.
 pub fn read_where(
     model: &Model,
     relation: &Relation,
     extra: &[(String, ReadAs)],
     tail: &str,
+    lenient: bool,
 ) -> Result<(Vec<Column>, Vec<Column>)> {
     let mut wanted = Vec::with_capacity(model.features().len() + extra.len());
     for step in model.features() {
@@ -41,14 +43,18 @@ pub fn read_where(
         wanted.push((step.name().to_owned(), how));
     }
     wanted.extend(extra.iter().cloned());
-    let mut features = relation.read_where(&wanted, tail)?;
+    let mut features = if lenient {
+        relation.read_lenient_where(&wanted, tail)?
+    } else {
+        relation.read_where(&wanted, tail)?
+    };
     let extras = features.split_off(model.features().len());
     Ok((features, extras))
 }
 
 /// Reads the model's features from the `features` jsonb of logged predictions
 /// (`aimass.predictions`), then the `extra` expressions `(name, SQL, kind)`, over the rows `tail`
-/// chooses.
+/// chooses; NaN and ±Infinity are read as missing and counted.
 pub fn read_logged(
     model: &Model,
     relation: &Relation,
@@ -69,7 +75,7 @@ pub fn read_logged(
         })
         .collect();
     exprs.extend(extra.iter().cloned());
-    let mut features = relation.read_exprs(&exprs, tail, false)?;
+    let mut features = relation.read_exprs(&exprs, tail, true)?;
     let extras = features.split_off(model.features().len());
     Ok((features, extras))
 }

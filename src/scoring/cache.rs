@@ -5,9 +5,21 @@
 //! a statement trigger) queues a relcache invalidation of `aimass.deployments`;
 //! PostgreSQL delivers it to every backend when the change commits (each backend takes it in at
 //! its next transaction, or its next lock), and our relcache callback then empties the cache. So a
-//! single-row `predict_proba` costs no catalog query, every session scores with the new model
-//! from its next transaction on, and one statement always sees one model (`STABLE`): an entry used
-//! in the current statement stays valid to its end.
+//! single-row `predict_proba` costs no catalog query, and one statement always sees one model
+//! (`STABLE`): an entry used in the current statement stays valid to its end.
+//!
+//! Every statement scores with the deployment its snapshot sees, in the leader and in every
+//! parallel worker (which load afresh, under the leader's snapshot): at the first scoring call of
+//! each statement the backend takes in pending invalidations (`AcceptInvalidationMessages`, as a
+//! lock acquisition does) before trusting its cache, so a deployment committed before the
+//! statement began is seen even in an open READ COMMITTED transaction whose locks are all held
+//! already; a reload reads the deployment under the statement's snapshot (REPEATABLE READ: the
+//! transaction's). A deployment this backend made and then rolled back (a whole transaction or a
+//! subtransaction) empties the cache at once, also in the middle of a statement.
+//!
+//! The models are kept least recently used first out, within `aimass.model_cache_size` bytes
+//! (counted by artifact size times [`DECODED_PER_ARTIFACT_BYTE`]); a model in use by the current
+//! statement stays alive however the cache is trimmed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,8 +33,10 @@ use crate::core::model::Model;
 use crate::core::routing::Route;
 use crate::scoring::row::RowMaps;
 
-/// Models kept per backend before the cache is emptied.
-const MAX_MODELS: usize = 64;
+/// A decoded model's memory per byte of its artifact (the decoded vectors, and the scoring form
+/// built once per loaded model, are wider than postcard's varints): an estimate, measured on
+/// GBDT and logistic artifacts at 2–3.
+const DECODED_PER_ARTIFACT_BYTE: usize = 4;
 
 pub struct LoadedModel {
     pub id: i64,
@@ -82,8 +96,12 @@ static DEPLOYMENTS_OID: std::sync::atomic::AtomicU32 = std::sync::atomic::Atomic
 
 /// Registers the invalidation callback; once per backend, from `_PG_init`.
 pub fn register_invalidation() {
-    // SAFETY: registering a static callback with no argument.
-    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache_invalidation), pg_sys::Datum::from(0)) };
+    // SAFETY: registering static callbacks with no argument.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(on_relcache_invalidation), pg_sys::Datum::from(0));
+        pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(on_subxact_event), std::ptr::null_mut());
+    }
 }
 
 /// Queues the invalidation of every backend's scoring cache, sent when this transaction commits
@@ -108,12 +126,47 @@ pub struct Served {
     pub challenger: Option<(Rc<LoadedModel>, Rc<Route>)>,
 }
 
+struct CachedModel {
+    model: Rc<LoadedModel>,
+    bytes: usize,
+    last_used: u64,
+}
+
 #[derive(Default)]
 struct State {
     projects: HashMap<String, ProjectEntry>,
-    models: HashMap<i64, Rc<LoadedModel>>,
+    models: HashMap<i64, CachedModel>,
     models_stamp: Stamp,
     generation: u64,
+    /// The bytes of the models kept, and a use counter for least-recently-used order.
+    bytes: usize,
+    uses: u64,
+    /// The statement whose pending invalidations were last taken in.
+    accepted: (i64, i64),
+    /// Whether this transaction recorded a deployment (a rollback must then empty the cache).
+    deployed_here: bool,
+}
+
+impl State {
+    fn touch(&mut self, id: i64) -> Option<Rc<LoadedModel>> {
+        self.uses += 1;
+        let uses = self.uses;
+        self.models.get_mut(&id).map(|c| {
+            c.last_used = uses;
+            c.model.clone()
+        })
+    }
+
+    fn forget_models(&mut self) {
+        self.models.clear();
+        self.bytes = 0;
+    }
+
+    fn forget_all(&mut self) {
+        self.projects.clear();
+        self.forget_models();
+        self.generation += 1;
+    }
 }
 
 thread_local! {
@@ -123,20 +176,72 @@ thread_local! {
 /// Called whenever this backend records a deployment (the transaction may still roll back, so
 /// the next lookup must go to the table).
 fn note_local_deployment() {
-    STATE.with(|s| s.borrow_mut().generation += 1);
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.generation += 1;
+        s.deployed_here = true;
+    });
 }
 
-/// Identifies the current statement of the current transaction and the catalog generation.
+/// Transaction callback: a transaction that recorded a deployment and aborts empties the cache.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_xact_event(event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    let abort =
+        event == pg_sys::XactEvent::XACT_EVENT_ABORT || event == pg_sys::XactEvent::XACT_EVENT_PARALLEL_ABORT;
+    let end = abort
+        || event == pg_sys::XactEvent::XACT_EVENT_COMMIT
+        || event == pg_sys::XactEvent::XACT_EVENT_PARALLEL_COMMIT
+        || event == pg_sys::XactEvent::XACT_EVENT_PREPARE;
+    if end {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            if abort && s.deployed_here {
+                s.forget_all();
+            }
+            s.deployed_here = false;
+        });
+    }
+}
+
+/// Subtransaction callback: a rolled-back subtransaction of a transaction that recorded a
+/// deployment empties the cache (the deployment may have been the subtransaction's).
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_subxact_event(
+    event: pg_sys::SubXactEvent::Type,
+    _my: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.deployed_here {
+                s.forget_all();
+            }
+        });
+    }
+}
+
+/// Identifies the current statement of the current transaction and the catalog generation. At
+/// a statement's first call, pending invalidations are taken in first.
 pub fn stamp() -> Stamp {
+    // SAFETY: reads of the transaction's and statement's start times.
+    let (xact, stmt) = unsafe {
+        (pg_sys::GetCurrentTransactionStartTimestamp(), pg_sys::GetCurrentStatementStartTimestamp())
+    };
+    let new_statement = STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let new = s.accepted != (xact, stmt);
+        s.accepted = (xact, stmt);
+        new
+    });
+    if new_statement {
+        // SAFETY: what every lock acquisition does; our relcache callback may run inside.
+        unsafe { pg_sys::AcceptInvalidationMessages() };
+    }
     let generation =
         STATE.with(|s| s.borrow().generation) + CATALOG_GENERATION.load(std::sync::atomic::Ordering::Relaxed);
-    unsafe {
-        Stamp {
-            xact: pg_sys::GetCurrentTransactionStartTimestamp(),
-            stmt: pg_sys::GetCurrentStatementStartTimestamp(),
-            generation,
-        }
-    }
+    Stamp { xact, stmt, generation }
 }
 
 /// The champion model deployed for `project`.
@@ -148,12 +253,13 @@ pub fn deployed(project: &str) -> Result<Rc<LoadedModel>> {
 pub fn served(project: &str) -> Result<Served> {
     let now = stamp();
     let cached = STATE.with(|s| {
-        let s = s.borrow();
+        let mut s = s.borrow_mut();
         let e = s.projects.get(project).filter(|e| e.stamp.serves(&now))?;
-        let champion = s.models.get(&e.model_id).cloned()?;
-        let challenger = match &e.challenger {
+        let (model_id, challenger) = (e.model_id, e.challenger.clone());
+        let champion = s.touch(model_id)?;
+        let challenger = match challenger {
             None => None,
-            Some((id, route)) => Some((s.models.get(id).cloned()?, route.clone())),
+            Some((id, route)) => Some((s.touch(id)?, route)),
         };
         Some(Served { champion, challenger })
     });
@@ -183,30 +289,53 @@ pub fn served(project: &str) -> Result<Served> {
     Ok(Served { champion, challenger })
 }
 
-/// A model by id, deserialized once and kept until the catalog changes.
+/// A model by id, deserialized once and kept until the catalog changes (or until less recently
+/// used models need its room).
 pub fn by_id(model_id: i64) -> Result<Rc<LoadedModel>> {
     let now = stamp();
     let cached = STATE.with(|s| {
         let mut s = s.borrow_mut();
         if !s.models_stamp.serves(&now) {
             // An artifact may have been changed by hand: read models again.
-            s.models.clear();
+            s.forget_models();
             s.models_stamp = now;
         }
-        s.models.get(&model_id).cloned()
+        s.touch(model_id)
     });
     if let Some(m) = cached {
         return Ok(m);
     }
-    let (_, model) = models::load(model_id)?;
+    let (_, model, artifact_bytes) = models::load_sized(model_id)?;
     let loaded = Rc::new(LoadedModel { id: model_id, model, row_maps: RefCell::new(RowMaps::default()) });
+    let bytes = artifact_bytes.saturating_mul(DECODED_PER_ARTIFACT_BYTE);
+    let limit = crate::gucs::model_cache_bytes();
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if s.models.len() >= MAX_MODELS {
-            s.models.clear();
-            s.projects.clear();
+        // Least recently used out until the new model fits (a model larger than the whole cache
+        // is used by this call and not kept).
+        while s.bytes + bytes > limit {
+            let Some((&oldest, _)) = s.models.iter().min_by_key(|(_, c)| c.last_used) else { break };
+            if let Some(c) = s.models.remove(&oldest) {
+                s.bytes -= c.bytes;
+            }
+            s.projects.retain(|_, e| {
+                e.model_id != oldest && e.challenger.as_ref().is_none_or(|(c, _)| *c != oldest)
+            });
         }
-        s.models.insert(model_id, loaded.clone());
+        if bytes <= limit {
+            s.uses += 1;
+            let last_used = s.uses;
+            s.bytes += bytes;
+            s.models.insert(model_id, CachedModel { model: loaded.clone(), bytes, last_used });
+        }
     });
     Ok(loaded)
+}
+
+/// The models this backend keeps and their counted bytes (for tests).
+pub fn usage() -> (usize, usize) {
+    STATE.with(|s| {
+        let s = s.borrow();
+        (s.models.len(), s.bytes)
+    })
 }

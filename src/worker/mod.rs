@@ -1,12 +1,20 @@
 //! The monitoring background worker, started when `aimass` is in `shared_preload_libraries`.
 //!
 //! A launcher (a static worker, restarted by the postmaster after a crash) connects to no
-//! database: every `aimass.monitor_naptime` it reads `pg_database` (a shared catalog) and keeps one
-//! dynamic worker per database that accepts connections (or only `aimass.monitor_database`). Each
-//! database worker, every naptime, runs the monitors that are due there, one at a time and each in
-//! its own transaction, through `aimass.run_monitor` (which turns a failing check into an error
-//! row). Nothing is held across a nap. A database without the extension costs one idle process that
-//! looks again each naptime. A worker that dies is started again by the launcher at its next round.
+//! database: every `aimass.monitor_naptime` it reads `pg_database` (a shared catalog) and starts
+//! one round in each database that accepts connections (or only `aimass.monitor_database`): a
+//! dynamic worker that connects, leaves at once where aimass is not installed, runs the monitors
+//! that are due and exits. So no connection is held between rounds (DROP DATABASE, RENAME and
+//! CREATE DATABASE ... TEMPLATE work while the worker runs), and a round still running in a
+//! database is not started again there.
+//!
+//! Each due monitor is checked in two transactions: the first takes the check and moves the
+//! next one on (committed before the check runs, so a check that fails or crashes never makes
+//! its monitor due again at once, ahead of the others), the second runs the check in a
+//! subtransaction (`api::monitor::run_scheduled`: the relation read as the monitor's creator, any
+//! error an error row with a failure count and an exponential backoff). A round worker takes
+//! SIGTERM as a backend does (`die`): it exits at the next interrupt check, also in the middle of
+//! a check.
 
 use std::collections::HashMap;
 use std::ffi::CStr;
@@ -65,17 +73,16 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
         } else {
             Vec::new()
         };
-        // Workers of databases no longer wanted are stopped; those that died are forgotten (and
-        // started again below).
-        let stale: Vec<u32> = workers
+        // Rounds that ended are forgotten; a round of a database no longer wanted is stopped.
+        let ended: Vec<u32> = workers
             .iter()
             .filter(|(oid, w)| {
-                !wanted.iter().any(|(o, _)| o.to_u32() == **oid)
-                    || !matches!(w.pid(), Ok(_) | Err(BackgroundWorkerStatus::NotYetStarted))
+                !matches!(w.pid(), Ok(_) | Err(BackgroundWorkerStatus::NotYetStarted))
+                    || !wanted.iter().any(|(o, _)| o.to_u32() == **oid)
             })
             .map(|(oid, _)| *oid)
             .collect();
-        for oid in stale {
+        for oid in ended {
             if let Some(w) = workers.remove(&oid) {
                 if w.pid().is_ok() {
                     let _stopping = w.terminate();
@@ -98,7 +105,6 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
                         .enable_spi_access()
                         .set_start_time(BgWorkerStartTime::RecoveryFinished)
                         .set_restart_time(None)
-                        .set_notify_pid(pg_sys::MyProcPid)
                         .load_dynamic()
                 })
             };
@@ -148,25 +154,31 @@ fn databases(only: Option<&str>) -> Vec<(pg_sys::Oid, String)> {
     out
 }
 
+extern "C-unwind" {
+    /// PostgreSQL's SIGTERM handler of backends (pgrx's `pg_sys::die` is a guarded wrapper, not a
+    /// signal handler).
+    #[link_name = "die"]
+    fn postgres_die(signal: std::ffi::c_int);
+}
+
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn aimass_monitor_worker(arg: pg_sys::Datum) {
-    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    // SAFETY: PostgreSQL's own SIGTERM handler for backends, installed before signals are
+    // unblocked: a terminate request ends the process at its next CHECK_FOR_INTERRUPTS.
+    unsafe { pg_sys::pqsignal(pg_sys::SIGTERM as i32, Some(postgres_die)) };
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP);
     let oid = pg_sys::Oid::from(arg.value() as u32);
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(oid), None);
-    loop {
-        reload_config_on_sighup();
-        if gucs::MONITOR_ENABLED.get() && !run_due_checks() {
-            break;
-        }
-        if !BackgroundWorker::wait_latch(Some(naptime())) {
-            break;
-        }
+    crate::host::install();
+    if gucs::MONITOR_ENABLED.get() {
+        run_due_checks();
     }
 }
 
-/// Runs the due monitors of this database, each in its own transaction. False on SIGTERM.
-fn run_due_checks() -> bool {
+/// Runs the due monitors of this database, each taken in a transaction of its own and then
+/// checked in another.
+fn run_due_checks() {
     let due: Vec<i64> = BackgroundWorker::transaction(|| {
         let installed = Spi::get_one::<bool>(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aimass')",
@@ -192,13 +204,13 @@ fn run_due_checks() -> bool {
         .unwrap_or_default()
     });
     for project_id in due {
-        // SAFETY: reading a flag the SIGTERM handler sets.
-        if unsafe { pg_sys::ShutdownRequestPending != 0 } {
-            return false;
-        }
+        pgrx::check_for_interrupts!();
+        let Some(project) = BackgroundWorker::transaction(|| crate::catalog::monitors::take_due(project_id))
+        else {
+            continue;
+        };
         BackgroundWorker::transaction(|| {
-            let _ = Spi::get_one_with_args::<String>("SELECT aimass.run_monitor($1)", &[project_id.into()]);
+            crate::api::monitor::run_scheduled(project_id, &project);
         });
     }
-    true
 }

@@ -41,6 +41,7 @@ use crate::core::json_options::Options;
 use crate::core::preprocess::{FeatureStep, Recipe};
 use crate::core::split::{self, SplitMix64};
 use crate::core::task::Task;
+use crate::core::{interrupt, memory};
 
 pub const NAME: &str = "gradient_boosting";
 
@@ -209,7 +210,18 @@ impl Algorithm for GradientBoosting {
         if fit_rows.is_empty() {
             return Err(AimassError::data("too few rows to hold out a validation part"));
         }
+        // The trees (two nodes and two covers per leaf) and, at most, one histogram per open leaf.
+        memory::reserve(
+            memory::bytes_of(self.n_estimators as u128 * 2 * self.num_leaves as u128, 40),
+            &format!("{} trees of {} leaves", self.n_estimators, self.num_leaves),
+            "Lower n_estimators or num_leaves.",
+        )?;
         let data = Binned::new(x, &fit_rows, self.max_bins, &ctx.recipe.one_hot_groups(), ctx.threads)?;
+        memory::reserve(
+            memory::bytes_of(self.num_leaves as u128 * data.histogram_cells() as u128, 24),
+            &format!("the histograms of {} leaves", self.num_leaves),
+            "Lower num_leaves or max_bins, or use fewer features.",
+        )?;
         let yf: Vec<f64> = fit_rows.iter().map(|&i| y[i]).collect();
         let n = fit_rows.len();
         let w_all = super::random_forest::class_weighted(ctx.row_weights(x.nrows()), y, self.balanced);
@@ -248,6 +260,7 @@ impl Algorithm for GradientBoosting {
                 }
             });
             let tree = grower.grow((0..n as u32).collect(), &gh, &mut rng, Some(&mut raw));
+            interrupt::check()?;
             let mut score = None;
             if !val_rows.is_empty() {
                 let (mut loss, mut weight) = (0.0, 0.0);

@@ -33,6 +33,7 @@ use super::inputs::{for_each_block, Inputs};
 use super::tree::{Node, Tree};
 use crate::core::error::Result;
 use crate::core::split::SplitMix64;
+use crate::core::{interrupt, memory};
 
 /// Inputs bucketed into histogram bins, column-major.
 pub struct Binned {
@@ -98,6 +99,11 @@ impl Binned {
             in_group[range.clone()].iter_mut().for_each(|m| *m = true);
         }
         let free: Vec<usize> = (0..p).filter(|&j| !in_group[j]).collect();
+        memory::reserve(
+            memory::bytes_of(free.len() as u128 * rows.len() as u128, 9),
+            &format!("binning {} inputs of {} rows", free.len(), rows.len()),
+            "Use fewer rows, features or hashing buckets.",
+        )?;
         let mut cols: Vec<Vec<f64>> =
             (0..p).map(|j| if in_group[j] { Vec::new() } else { Vec::with_capacity(rows.len()) }).collect();
         // `Some(hot)` while every row so far is one-hot in the group.
@@ -159,7 +165,7 @@ impl Binned {
         for (j, b, u) in binned {
             (data.bins[j], data.upper[j]) = (b, u);
         }
-        data.pack(rows.len());
+        data.pack(rows.len())?;
         Ok(data)
     }
 
@@ -210,7 +216,7 @@ impl Binned {
         (left, right)
     }
 
-    fn pack(&mut self, n: usize) {
+    fn pack(&mut self, n: usize) -> Result<()> {
         let mut pk = Packed::default();
         for j in 0..self.n_inputs() {
             if self.member[j].is_none() {
@@ -229,7 +235,12 @@ impl Binned {
             }
         }
         pk.width = pk.columns.len();
-        pk.bins = vec![0; n * pk.width];
+        pk.bins = memory::vec_filled(
+            n.saturating_mul(pk.width),
+            0u8,
+            &format!("the binned inputs ({n} rows x {} columns)", pk.width),
+            "Use fewer rows, features or text categories.",
+        )?;
         for (k, col) in pk.columns.iter().enumerate() {
             let at = pk.bins.iter_mut().skip(k).step_by(pk.width.max(1));
             match *col {
@@ -238,10 +249,16 @@ impl Binned {
             }
         }
         self.packed = pk;
+        Ok(())
     }
 
     pub fn n_inputs(&self) -> usize {
         self.upper.len()
+    }
+
+    /// The cells of one leaf's histograms of every input.
+    pub fn histogram_cells(&self) -> usize {
+        self.upper.iter().map(Vec::len).sum()
     }
 
     /// The bin of row `r` in input `j`.
@@ -579,6 +596,11 @@ impl Grower<'_> {
         push(root, &mut queue, &mut open, &mut done);
         let mut n_leaves = 1;
         while n_leaves < p.num_leaves {
+            // A cancelled fit stops growing here; its caller returns the error (on the main
+            // thread the check raises it).
+            if interrupt::check().is_err() {
+                break;
+            }
             let Some(c) = queue.pop() else { break };
             let mut leaf = std::mem::replace(&mut open[c.slot], Leaf::empty());
             let split = leaf.best.take().expect("chosen leaf has a split");

@@ -9,6 +9,20 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::core::error::{AimassError, Result};
+use crate::core::{interrupt, memory};
+
+/// A zero matrix of `rows` × `cols` float64, within aimass.max_memory and allocated fallibly.
+pub fn dense(rows: usize, cols: usize) -> Result<Array2<f64>> {
+    let cells = rows.saturating_mul(cols);
+    let data = memory::vec_filled(
+        cells,
+        0.0f64,
+        &format!("a matrix of {rows} rows x {cols} encoded inputs"),
+        "Use fewer hashing buckets or categories (preprocess), fewer features, or fewer rows.",
+    )?;
+    Array2::from_shape_vec((rows, cols), data)
+        .map_err(|e| AimassError::internal(format!("matrix shape: {e}")))
+}
 
 /// Rows per block.
 pub const BLOCK_ROWS: usize = 4096;
@@ -23,9 +37,10 @@ pub trait Inputs: Sync {
 
     /// All rows as one matrix.
     fn to_matrix(&self) -> Result<Array2<f64>> {
-        let mut x = Array2::zeros((self.nrows(), self.ncols()));
+        let mut x = dense(self.nrows(), self.ncols())?;
         let all: Vec<usize> = (0..self.nrows()).collect();
         for (start, chunk) in all.chunks(BLOCK_ROWS).enumerate() {
+            interrupt::check()?;
             let at = start * BLOCK_ROWS;
             self.rows_into(chunk, x.slice_mut(ndarray::s![at..at + chunk.len(), ..]))?;
         }
@@ -73,8 +88,9 @@ pub fn for_each_block(
     rows: &[usize],
     mut f: impl FnMut(usize, ArrayView2<'_, f64>) -> Result<()>,
 ) -> Result<()> {
-    let mut block = Array2::<f64>::zeros((BLOCK_ROWS.min(rows.len()), x.ncols()));
+    let mut block = dense(BLOCK_ROWS.min(rows.len()), x.ncols())?;
     for (k, chunk) in rows.chunks(BLOCK_ROWS).enumerate() {
+        interrupt::check()?;
         let mut part = block.slice_mut(ndarray::s![..chunk.len(), ..]);
         x.rows_into(chunk, part.view_mut())?;
         f(k * BLOCK_ROWS, block.slice(ndarray::s![..chunk.len(), ..]))?;

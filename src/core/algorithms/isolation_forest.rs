@@ -145,6 +145,11 @@ impl Algorithm for IsolationForest {
         }
         let sample = self.max_samples.min(x.nrows());
         let depth = self.max_depth.unwrap_or((sample as f64).log2().ceil() as usize).max(1);
+        crate::core::memory::reserve(
+            crate::core::memory::bytes_of(self.n_trees as u128 * 2 * sample as u128, 40),
+            &format!("{} isolation trees of {sample} rows", self.n_trees),
+            "Lower n_trees or max_samples.",
+        )?;
         let trees = grow_parallel(self.n_trees, ctx, NAME, |i| self.grow(i, x, sample, depth))?;
         Ok(FittedModel::Isolation(IsolationModel {
             forest: TreeEnsemble::new(x.ncols(), 0.0, false, Combine::Mean, trees),

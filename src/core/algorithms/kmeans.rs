@@ -113,6 +113,10 @@ impl KMeans {
         let mut model = KMeansModel { centers: self.seeds(x, rng) };
         let mut assign = vec![0usize; n];
         for _ in 0..self.max_iterations {
+            // A cancelled run stops here; the fit's round hook then returns the error.
+            if crate::core::interrupt::check().is_err() {
+                break;
+            }
             for (a, r) in assign.iter_mut().zip(x.rows()) {
                 *a = model.nearest(r.as_slice().unwrap_or(&r.to_vec())).0;
             }

@@ -373,6 +373,9 @@ impl Mlp {
             for epoch in 0..self.epochs {
                 rng.shuffle(&mut order);
                 for batch in order.chunks(self.batch_size) {
+                    if let Err(e) = crate::core::interrupt::check() {
+                        return Ok(Err(e));
+                    }
                     // Batch norm needs two rows to estimate a variance.
                     if batch.len() < 2 && self.batch_norm {
                         continue;

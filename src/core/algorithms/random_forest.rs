@@ -35,6 +35,7 @@ use crate::core::error::{AimassError, Result};
 use crate::core::json_options::Options;
 use crate::core::split::SplitMix64;
 use crate::core::task::Task;
+use crate::core::{interrupt, memory};
 
 pub const NAME: &str = "random_forest";
 pub const TREE_NAME: &str = "decision_tree";
@@ -213,6 +214,13 @@ impl Algorithm for RandomForest {
             monotone: Vec::new(),
             threads: 1,
         };
+        // A tree has at most one leaf per row (and max_leaves): two nodes and covers per leaf.
+        let leaves = if self.max_leaves == 0 { n } else { self.max_leaves.min(n) };
+        memory::reserve(
+            memory::bytes_of(self.n_trees as u128 * 2 * leaves as u128, 40),
+            &format!("{} trees of up to {leaves} leaves", self.n_trees),
+            "Lower n_trees, or bound the trees with max_leaves or max_depth.",
+        )?;
         let grower = Grower { params: &params, data: &data };
         let trees = grow_parallel(self.n_trees, ctx, self.name, |i| self.grow_tree(i, &grower, n, &gh))?;
         Ok(FittedModel::Trees(TreeEnsemble::new(x.ncols(), 0.0, binary, Combine::Mean, trees)))
@@ -264,7 +272,7 @@ where
     let mut slots: Vec<Option<Tree>> = vec![None; count];
     // Claims the next tree and grows it; `None` once all are claimed or the fit was stopped.
     let step = || -> Option<(usize, Tree)> {
-        if stop.load(Ordering::Relaxed) {
+        if stop.load(Ordering::Relaxed) || interrupt::check().is_err() {
             return None;
         }
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -281,13 +289,21 @@ where
             self.0.store(true, Ordering::Relaxed);
         }
     }
+    let group = interrupt::Group::start();
     let results: Result<Vec<Vec<(usize, Tree)>>> = std::thread::scope(|scope| {
         let _stop = StopOnDrop(&stop);
         let step = &step;
-        let handles: Vec<_> =
-            (1..threads).map(|_| scope.spawn(move || std::iter::from_fn(step).collect::<Vec<_>>())).collect();
+        let handles: Vec<_> = (1..threads)
+            .map(|_| {
+                let enter = group.enter_thread();
+                scope.spawn(move || {
+                    enter();
+                    std::iter::from_fn(step).collect::<Vec<_>>()
+                })
+            })
+            .collect();
         // The calling thread grows trees too, reporting between them (an error stops the
-        // workers through `_stop`).
+        // workers through `_stop`), then checks for interrupts until the others are done.
         let mut mine = Vec::new();
         while let Some(t) = step() {
             mine.push(t);
@@ -301,12 +317,20 @@ where
                 best: None,
             })?;
         }
+        while !handles.iter().all(|h| h.is_finished()) {
+            interrupt::check()?;
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let mut all = vec![mine];
         for h in handles {
             all.push(h.join().map_err(|_| AimassError::internal("a training thread panicked"))?);
         }
         Ok(all)
     });
+    // A tree of a cancelled group may have stopped growing half-way: never keep one.
+    if group.is_cancelled() {
+        return Err(interrupt::cancelled());
+    }
     for (i, t) in results?.into_iter().flatten() {
         slots[i] = Some(t);
     }

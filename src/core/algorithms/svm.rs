@@ -169,6 +169,11 @@ impl Algorithm for Svm {
                 "Raise hyperparams max_rows (up to 20000), sample the table, or use gradient_boosting.",
             ));
         }
+        crate::core::memory::reserve(
+            crate::core::memory::bytes_of(x.nrows() as u128 * x.nrows() as u128, 8),
+            &format!("the svm kernel matrix of {} rows", x.nrows()),
+            "Lower hyperparams max_rows or sample the table.",
+        )?;
         let labels: Array1<bool> = y.mapv(|v| v > 0.5);
         let dataset = Dataset::new(x.clone(), labels);
         let params = LinfaSvm::<f64, Pr>::params().pos_neg_weights(self.c, self.c).eps(self.eps);
@@ -183,8 +188,19 @@ impl Algorithm for Svm {
             Kernel::Linear => params.linear_kernel(),
             Kernel::Polynomial { degree, coef0 } => params.polynomial_kernel(*coef0, *degree),
         };
-        let model =
-            params.fit(&dataset).map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
+        // linfa's solver has no hook to stop it: it runs on a thread of its own while this one
+        // checks for interrupts. A cancel returns at once; the solver thread is then left to
+        // finish on its own and its result is dropped (it cannot be stopped half-way: the
+        // known limit of cancelling an svm fit, see README "Security model").
+        let solver = std::thread::spawn(move || params.fit(&dataset).map_err(|e| e.to_string()));
+        while !solver.is_finished() {
+            crate::core::interrupt::check()?;
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let model = solver
+            .join()
+            .map_err(|_| AimassError::internal("the svm solver thread panicked"))?
+            .map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
         Ok(FittedModel::Svm(Box::new(SvmModel::new(x.ncols(), model))))
     }
 }

@@ -1,6 +1,7 @@
--- Monitoring without the background worker: aimass.monitor, aimass.check_drift (what the worker
--- and pg_cron call), alerts that open and resolve, performance once labels arrive, and
--- aimass.run_monitor turning a failing check into an error row.
+-- Monitoring without the background worker: aimass.monitor, aimass.check_drift (an ad-hoc check:
+-- it reports, but raises and resolves no alert), aimass.run_monitor (the scheduled check the
+-- worker and pg_cron run: alerts that open and resolve), performance once labels arrive, and a
+-- failing scheduled check turned into an error row.
 \set VERBOSITY verbose
 SELECT model_id AS m FROM aimass.train('watch', 'credit_data', 'status', exclude => ARRAY['id'],
                                         split => 'column:split') \gset
@@ -46,6 +47,10 @@ SELECT kind, feature, statistic, round(value::numeric, 4) AS value, threshold, s
   FROM aimass.check_drift('watch') WHERE status <> 'ok' ORDER BY feature, statistic;
 SELECT count(*) FILTER (WHERE status = 'ok') AS ok_features
   FROM aimass.check_drift('watch') WHERE kind = 'feature' AND statistic = 'psi';
+-- Ad-hoc checks raised no alert; the scheduled checks do (twice: the second refreshes them).
+SELECT count(*) AS alerts FROM aimass.alerts;
+SELECT aimass.run_monitor(id) AS worst FROM aimass.projects WHERE name = 'watch';
+SELECT aimass.run_monitor(id) AS worst FROM aimass.projects WHERE name = 'watch';
 -- One open alert per shifted feature: the second check refreshed them instead of raising anew.
 SELECT feature, statistic, status, round(value::numeric, 4) AS value, threshold, resolved_at IS NULL AS open
   FROM aimass.alerts ORDER BY id;
@@ -53,6 +58,9 @@ SELECT project, relation, worst_status, open_alerts, open_warnings FROM aimass.m
 -- Back to normal: the alerts resolve.
 UPDATE live_apps l SET income = c.income, home = c.home FROM credit_data c WHERE c.id = l.id;
 SELECT count(*) FILTER (WHERE status <> 'ok') AS not_ok FROM aimass.check_drift('watch');
+-- An ad-hoc check resolves nothing; the scheduled one does.
+SELECT count(*) AS still_open FROM aimass.alerts WHERE resolved_at IS NULL;
+SELECT aimass.run_monitor(id) AS worst FROM aimass.projects WHERE name = 'watch';
 SELECT feature, status, resolved_at IS NOT NULL AS resolved FROM aimass.alerts ORDER BY id;
 SELECT worst_status, open_alerts, open_warnings FROM aimass.monitoring_status;
 -- `since` narrows the window: no rows since a minute ago, so the check is skipped.
@@ -74,6 +82,7 @@ SELECT round(aimass.auc(aimass.predict_proba('watch', l), l.status = 'bad')::num
 -- Labels scrambled for a third of the rows: AUC and KS drop, an alert opens.
 UPDATE labelled_apps SET status = CASE status WHEN 'bad' THEN 'good' ELSE 'bad' END WHERE id % 3 = 0;
 SELECT statistic, status FROM aimass.check_drift('watch') WHERE kind = 'performance' ORDER BY statistic;
+SELECT aimass.run_monitor(id) AS worst FROM aimass.projects WHERE name = 'watch';
 SELECT feature, statistic, status FROM aimass.alerts WHERE kind = 'performance' AND resolved_at IS NULL;
 -- The scheduled path: run_monitor reschedules the monitor and runs the check.
 SELECT aimass.run_monitor(id) AS worst FROM aimass.projects WHERE name = 'watch';
