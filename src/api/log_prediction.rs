@@ -112,6 +112,8 @@ fn features_and_score(m: &LoadedModel, input: Input<'_>) -> Result<(Value, Optio
             let v = match (value, step.kind()) {
                 (RawValue::Null, _) => Value::Null,
                 (RawValue::Number(x), ColumnKind::Boolean) => Value::Bool(*x != 0.0),
+                // Whole numbers as integers (as to_jsonb writes an integer column).
+                (RawValue::Number(x), _) if x.fract() == 0.0 && x.abs() < 9.0e15 => Value::from(*x as i64),
                 (RawValue::Number(x), _) => serde_json::Number::from_f64(*x).map_or_else(
                     || {
                         Value::String(if x.is_nan() {

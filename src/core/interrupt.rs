@@ -60,6 +60,22 @@ pub fn cancel_threads() {
     });
 }
 
+/// Runs `f`, a solver of a library without a hook to stop it (linfa's SVM, L-BFGS and least
+/// squares), on a thread of its own while the calling thread checks for interrupts every few
+/// milliseconds. A cancel returns at once; the solver thread is then left to finish on its own and
+/// its result is dropped (it cannot be stopped half-way, so it keeps a core busy until it is
+/// done, or until the backend exits on a terminate). `f` owns its data.
+pub fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let solver = std::thread::Builder::new().name("aimass solver".into()).spawn(f).map_err(|e| {
+        AimassError::new(ErrorKind::LimitExceeded, format!("cannot start a solver thread: {e}"))
+    })?;
+    while !solver.is_finished() {
+        check()?;
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    solver.join().map_err(|_| AimassError::internal("a solver thread panicked"))
+}
+
 /// A group of threads started by the calling thread: the flag they watch (the caller's own when
 /// the caller is itself a worker thread, so a cancel reaches nested groups).
 pub(crate) struct Group {

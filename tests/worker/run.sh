@@ -30,7 +30,7 @@ scripts/cluster.sh stop >/dev/null && scripts/cluster.sh start >/dev/null
 
 "$PG_BIN/../lib/pgxs/src/test/regress/pg_regress" --use-existing --bindir="$PG_BIN" --host="$DIR/run" \
   --port="$AIMASS_PORT" --user=postgres --dbname=aimass_worker --inputdir=tests/worker --outputdir="$OUT" \
-  worker cron || { cat "$OUT/regression.diffs"; fail "pg_regress"; }
+  worker robust cron || { cat "$OUT/regression.diffs"; fail "pg_regress"; }
 
 q() { "${PSQL[@]}" -d aimass_worker -tAc "$1"; }
 wait_until() { # condition (SQL returning t), seconds
@@ -51,16 +51,67 @@ grep -q 'Asynchronous notification "aimass_alerts" with payload ".*"feature":"ag
 grep -q 'aimass: alert on project "live" (model [0-9]*): age psi' "$DIR/postgres.log" || fail "no log line for the age alert"
 echo "worker-test: NOTIFY aimass_alerts received for the shifted feature, and logged"
 
-# SIGKILL: the postmaster restarts (crash recovery), the launcher starts a new worker, reports go on.
-old=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor' AND datname = 'aimass_worker'")
-[ -n "$old" ] || fail "no worker to kill"
+# SIGTERM in the middle of a check: a monitor of a view that takes about 45 s to read; its round
+# worker is terminated while it reads, and exits within a second or two.
+q "CREATE VIEW slow_apps AS SELECT * FROM live_apps WHERE pg_sleep(0.05) IS NOT NULL" >/dev/null
+q "SELECT aimass.train('slowcheck', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'always')" >/dev/null
+q "SELECT aimass.monitor('slowcheck', 'slow_apps', '{\"every\": \"1 second\"}')" >/dev/null
+busy="SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor' AND datname = 'aimass_worker' AND wait_event = 'PgSleep'"
+for _ in $(seq 1 60); do pid=$(q "$busy" | head -1); [ -n "$pid" ] && break; sleep 0.5; done
+[ -n "$pid" ] || fail "no round worker in the middle of the slow check"
+q "SELECT pg_terminate_backend($pid)" >/dev/null
+t0=$(date +%s%N)
+for _ in $(seq 1 50); do [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ] && break; sleep 0.1; done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$(q "SELECT count(*) FROM pg_stat_activity WHERE pid = $pid")" = 0 ] || fail "the round worker did not exit on SIGTERM"
+[ "$ms" -lt 2000 ] || fail "the round worker took $ms ms to exit on SIGTERM"
+echo "worker-test: a round worker terminated in the middle of a check exited after $ms ms"
+
+# DROP DATABASE, CREATE DATABASE ... TEMPLATE and DROP DATABASE ... WITH (FORCE) while the worker
+# runs checks in those databases: the worker holds no connection between rounds.
+setup_monitored() { # database, relation to monitor
+  "${PSQL[@]}" -q -d postgres -c "CREATE DATABASE $1" >/dev/null
+  "${PSQL[@]}" -q -d "$1" -v ON_ERROR_STOP=1 >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION aimass;
+\i sql/sample_data.sql
+CREATE TABLE apps AS SELECT * FROM credit_data WHERE split = 'test';
+CREATE VIEW slow_apps AS SELECT * FROM apps WHERE pg_sleep(0.05) IS NOT NULL;
+SELECT aimass.train('p', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'always');
+SELECT aimass.monitor('p', '$2', '{"every": "1 second"}');
+SQL
+  for _ in $(seq 1 60); do
+    [ "$("${PSQL[@]}" -d "$1" -tAc "SELECT count(*) > 0 FROM aimass.drift_reports")" = t ] && return 0
+    [ "$2" = slow_apps ] && [ -n "$("${PSQL[@]}" -d postgres -tAc "SELECT pid FROM pg_stat_activity WHERE datname = '$1' AND backend_type = 'aimass monitor' AND wait_event = 'PgSleep'")" ] && return 0
+    sleep 0.5
+  done
+  fail "the worker did not check database $1"
+}
+setup_monitored aimass_dropped apps
+"${PSQL[@]}" -q -d postgres -c "DROP DATABASE aimass_dropped" || fail "DROP DATABASE of a monitored database"
+echo "worker-test: DROP DATABASE of a monitored database while the worker runs"
+setup_monitored aimass_template apps
+"${PSQL[@]}" -q -d postgres -c "CREATE DATABASE aimass_copy TEMPLATE aimass_template" || fail "CREATE DATABASE ... TEMPLATE a monitored database"
+"${PSQL[@]}" -q -d postgres -c "DROP DATABASE aimass_copy" -c "DROP DATABASE aimass_template"
+echo "worker-test: CREATE DATABASE ... TEMPLATE a monitored database while the worker runs"
+setup_monitored aimass_forced slow_apps
+t0=$(date +%s%N)
+timeout 20 "${PSQL[@]}" -q -d postgres -c "DROP DATABASE aimass_forced WITH (FORCE)" || fail "DROP DATABASE ... WITH (FORCE) during a check"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "worker-test: DROP DATABASE ... WITH (FORCE) in the middle of a check took $ms ms"
+
+# SIGKILL of the launcher: the postmaster restarts (crash recovery), a new launcher starts the
+# rounds again, reports go on.
+q "SELECT aimass.unmonitor('slowcheck')" >/dev/null
+old=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor launcher'")
+[ -n "$old" ] || fail "no launcher to kill"
 kill -9 "$old"
 for _ in $(seq 1 60); do "$PG_BIN/pg_isready" -q -h "$DIR/run" -p "$AIMASS_PORT" && q "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
 since=$(q "SELECT now()")
 wait_until "SELECT count(*) > 0 FROM aimass.drift_reports WHERE checked_at > '$since'" 60 \
-  || fail "no report after the worker was killed"
-new=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor' AND datname = 'aimass_worker'")
-[ -n "$new" ] && [ "$new" != "$old" ] || fail "the worker was not restarted (pid $old, now '$new')"
+  || fail "no report after the launcher was killed"
+new=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor launcher'")
+[ -n "$new" ] && [ "$new" != "$old" ] || fail "the launcher was not restarted (pid $old, now '$new')"
 grep -q "terminated by signal 9" "$DIR/postgres.log" || fail "the kill is not in the server log"
-echo "worker-test: worker $old killed with SIGKILL, restarted as $new, reports continue"
-echo "worker-test: 2 pg_regress files and 2 shell checks passed"
+echo "worker-test: launcher $old killed with SIGKILL, restarted as $new, reports continue"
+echo "worker-test: 3 pg_regress files and 6 shell checks passed"

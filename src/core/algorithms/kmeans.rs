@@ -79,11 +79,12 @@ impl KMeans {
     }
 
     /// k-means++: the first centre uniformly, each next one with probability ∝ squared distance.
-    fn seeds(&self, x: &Array2<f64>, rng: &mut SplitMix64) -> Vec<Vec<f64>> {
+    fn seeds(&self, x: &Array2<f64>, rng: &mut SplitMix64) -> Result<Vec<Vec<f64>>> {
         let n = x.nrows();
         let mut centers = vec![x.row(rng.below(n as u64) as usize).to_vec()];
         let mut d2: Vec<f64> = x.rows().into_iter().map(|r| distance2(&centers[0], r)).collect();
         while centers.len() < self.n_clusters {
+            crate::core::interrupt::check()?;
             let total: f64 = d2.iter().sum();
             let next = if total <= 0.0 {
                 rng.below(n as u64) as usize
@@ -105,18 +106,15 @@ impl KMeans {
             }
             centers.push(c);
         }
-        centers
+        Ok(centers)
     }
 
-    fn run(&self, x: &Array2<f64>, rng: &mut SplitMix64, scale: f64) -> (KMeansModel, f64) {
+    fn run(&self, x: &Array2<f64>, rng: &mut SplitMix64, scale: f64) -> Result<(KMeansModel, f64)> {
         let (n, w) = x.dim();
-        let mut model = KMeansModel { centers: self.seeds(x, rng) };
+        let mut model = KMeansModel { centers: self.seeds(x, rng)? };
         let mut assign = vec![0usize; n];
         for _ in 0..self.max_iterations {
-            // A cancelled run stops here; the fit's round hook then returns the error.
-            if crate::core::interrupt::check().is_err() {
-                break;
-            }
+            crate::core::interrupt::check()?;
             for (a, r) in assign.iter_mut().zip(x.rows()) {
                 *a = model.nearest(r.as_slice().unwrap_or(&r.to_vec())).0;
             }
@@ -142,7 +140,7 @@ impl KMeans {
             }
         }
         let inertia = model.inertia(x);
-        (model, inertia)
+        Ok((model, inertia))
     }
 }
 
@@ -169,7 +167,7 @@ impl Algorithm for KMeans {
         let mut rng = SplitMix64::new(self.seed);
         let mut best: Option<(KMeansModel, f64)> = None;
         for run in 0..self.n_init {
-            let (m, inertia) = self.run(x, &mut rng, scale);
+            let (m, inertia) = self.run(x, &mut rng, scale)?;
             if best.as_ref().is_none_or(|b| inertia < b.1) {
                 best = Some((m, inertia));
             }

@@ -47,9 +47,12 @@ impl Algorithm for Linear {
         }
         let kept: Vec<usize> = (0..x.ncols()).filter(|&j| keep[j]).collect();
         let xs = x.select(Axis(1), &kept);
-        let fitted = LinearRegression::new()
-            .fit(&Dataset::new(xs, y.clone()))
-            .map_err(|e| AimassError::data(format!("linear regression failed: {e}")))?;
+        let dataset = Dataset::new(xs, y.clone());
+        // linfa's least squares have no hook to stop them: see interrupt::on_own_thread.
+        let fitted = crate::core::interrupt::on_own_thread(move || {
+            LinearRegression::new().fit(&dataset).map_err(|e| e.to_string())
+        })?
+        .map_err(|e| AimassError::data(format!("linear regression failed: {e}")))?;
         let mut coefficients = vec![0.0; x.ncols()];
         for (&j, &c) in kept.iter().zip(fitted.params()) {
             coefficients[j] = c;

@@ -76,12 +76,14 @@ impl Algorithm for Logistic {
         let x = x.to_matrix()?;
         let labels: Array1<bool> = y.mapv(|v| v > 0.5);
         let dataset = Dataset::new(x, labels);
-        let fitted = LogisticRegression::default()
+        let params = LogisticRegression::default()
             .alpha(self.alpha)
             .max_iterations(self.max_iterations)
-            .gradient_tolerance(self.tolerance)
-            .fit(&dataset)
-            .map_err(|e| AimassError::data(format!("logistic regression failed: {e}")))?;
+            .gradient_tolerance(self.tolerance);
+        // linfa's L-BFGS has no hook to stop it: see interrupt::on_own_thread.
+        let fitted =
+            crate::core::interrupt::on_own_thread(move || params.fit(&dataset).map_err(|e| e.to_string()))?
+                .map_err(|e| AimassError::data(format!("logistic regression failed: {e}")))?;
         // linfa's "positive" class is the more frequent one; its probabilities are P(that class).
         // Flip the signs when that is `false`, so the model always gives P(y = 1).
         let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };

@@ -188,19 +188,10 @@ impl Algorithm for Svm {
             Kernel::Linear => params.linear_kernel(),
             Kernel::Polynomial { degree, coef0 } => params.polynomial_kernel(*coef0, *degree),
         };
-        // linfa's solver has no hook to stop it: it runs on a thread of its own while this one
-        // checks for interrupts. A cancel returns at once; the solver thread is then left to
-        // finish on its own and its result is dropped (it cannot be stopped half-way: the
-        // known limit of cancelling an svm fit, see README "Security model").
-        let solver = std::thread::spawn(move || params.fit(&dataset).map_err(|e| e.to_string()));
-        while !solver.is_finished() {
-            crate::core::interrupt::check()?;
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let model = solver
-            .join()
-            .map_err(|_| AimassError::internal("the svm solver thread panicked"))?
-            .map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
+        // linfa's solver has no hook to stop it: see interrupt::on_own_thread.
+        let model =
+            crate::core::interrupt::on_own_thread(move || params.fit(&dataset).map_err(|e| e.to_string()))?
+                .map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
         Ok(FittedModel::Svm(Box::new(SvmModel::new(x.ncols(), model))))
     }
 }

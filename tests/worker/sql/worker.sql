@@ -22,10 +22,8 @@ BEGIN
     RETURN false;
 END
 $$;
--- The launcher and this database's worker run.
-SELECT wait_for($$SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'aimass monitor launcher'$$) AS launcher,
-       wait_for($$SELECT count(*) = 1 FROM pg_stat_activity
-                   WHERE backend_type = 'aimass monitor' AND datname = current_database()$$) AS worker;
+-- The launcher runs; a round worker connects to each database once per naptime and leaves.
+SELECT wait_for($$SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'aimass monitor launcher'$$) AS launcher;
 SELECT name, setting FROM pg_settings WHERE name LIKE 'aimass.monitor%' ORDER BY name;
 SELECT model_id AS m FROM aimass.train('live', 'credit_data', 'status', exclude => ARRAY['id'],
                                         split => 'column:split') \gset
@@ -56,8 +54,6 @@ SELECT model_id AS g FROM aimass.train('gone', 'credit_data', 'status', features
                                         split => 'column:split') \gset
 CREATE TABLE doomed AS SELECT * FROM live_apps;
 SELECT aimass.monitor('gone', 'doomed', '{"every": "1 second"}') IS NOT NULL AS monitored;
-SELECT pid AS worker_pid FROM pg_stat_activity
- WHERE backend_type = 'aimass monitor' AND datname = current_database() \gset
 SELECT wait_for($$SELECT count(*) > 0 FROM aimass.drift_reports r JOIN aimass.projects p ON p.id = r.project_id
                    WHERE p.name = 'gone'$$) AS gone_checked;
 DROP TABLE doomed;
@@ -66,14 +62,17 @@ SELECT DISTINCT kind, status, message FROM aimass.drift_reports WHERE status = '
 SELECT max(id) AS last_report FROM aimass.drift_reports \gset
 SELECT wait_for(format($$SELECT count(*) > 0 FROM aimass.drift_reports r JOIN aimass.projects p ON p.id = r.project_id
                           WHERE p.name = 'live' AND r.id > %s$$, :last_report)) AS still_checking;
-SELECT pid = :worker_pid AS same_worker FROM pg_stat_activity
- WHERE backend_type = 'aimass monitor' AND datname = current_database();
+-- No connection is held between rounds: most of the time no round worker is in the database.
+SELECT wait_for($$SELECT count(*) = 0 FROM pg_stat_activity
+                   WHERE backend_type = 'aimass monitor' AND datname = current_database()$$) AS not_held;
 SELECT aimass.unmonitor('gone');
--- SIGHUP: switched off, the launcher stops the database workers; switched on, they are back.
+-- SIGHUP: switched off, no round runs; switched on, the checks are back.
 ALTER SYSTEM SET aimass.monitor_enabled = off;
 SELECT pg_reload_conf();
-SELECT wait_for($$SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'aimass monitor'$$) AS stopped;
+SELECT pg_sleep(2);
+SELECT max(id) AS last_report FROM aimass.drift_reports \gset
+SELECT pg_sleep(3);
+SELECT count(*) AS reports_while_off FROM aimass.drift_reports WHERE id > :last_report;
 ALTER SYSTEM RESET aimass.monitor_enabled;
 SELECT pg_reload_conf();
-SELECT wait_for($$SELECT count(*) = 1 FROM pg_stat_activity
-                   WHERE backend_type = 'aimass monitor' AND datname = current_database()$$) AS back;
+SELECT wait_for(format($$SELECT count(*) > 0 FROM aimass.drift_reports WHERE id > %s$$, :last_report)) AS back;
