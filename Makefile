@@ -14,7 +14,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
 
-.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test security-test lifecycle-test fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
+.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -72,6 +72,11 @@ lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
 test: pg-test regress corpus-test worker-test security-test lifecycle-test
+
+# SQLsmith as an aimass_analyst against deployed models of every algorithm (SQLSMITH_QUERIES,
+# default 20000); fails on any backend crash. Not part of `make test`.
+sqlsmith: install
+	bash tests/sqlsmith/run.sh
 
 # Fuzz the artifact decoder (cargo-fuzz on nightly Rust, installed when missing), each target for
 # FUZZ_SECONDS: raw bytes (artifact_decode), and payloads behind a valid header (artifact_payload).

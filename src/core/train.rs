@@ -301,9 +301,13 @@ pub fn score_rows(model: &Model, features: &[&Column], rows: &[usize], threads: 
     let score = |part: &[usize]| -> Result<Vec<f64>> {
         let mut raw: Vec<RawValue<'_>> = Vec::with_capacity(features.len());
         let mut scratch = Vec::new();
-        crate::core::interrupt::check()?;
         part.iter()
-            .map(|&i| {
+            .enumerate()
+            .map(|(k, &i)| {
+                // Rows of a large ensemble can take a millisecond each: check every 256.
+                if k % 256 == 0 {
+                    crate::core::interrupt::check()?;
+                }
                 raw.clear();
                 raw.extend(features.iter().map(|c| c.raw(i)));
                 model.score(&raw, &mut scratch)

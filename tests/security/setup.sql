@@ -16,7 +16,7 @@ DO $$ BEGIN
 EXCEPTION WHEN duplicate_object THEN NULL;
 END $$;
 GRANT eve2 TO eve;
-GRANT CREATE ON SCHEMA public TO eve, eve2, al;
+GRANT CREATE ON SCHEMA public TO eve, eve2, al, ana;
 
 -- Whoever runs spy(path) leaves a row saying who and whether a superuser or the extension's
 -- owner: the suite asserts no such row is ever written by an elevated path.
