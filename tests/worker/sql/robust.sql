@@ -22,15 +22,15 @@ SELECT max(id) AS last FROM aimass.drift_reports \gset
 UPDATE live_apps SET income = 'Infinity' WHERE id = (SELECT min(id) FROM live_apps);
 UPDATE live_apps SET assets = 'NaN' WHERE id = (SELECT max(id) FROM live_apps);
 SELECT wait_for(format($$SELECT count(*) > 0 FROM aimass.drift_reports WHERE id > %s AND statistic = 'non_finite'$$, :last)) AS counted;
-SELECT feature, value, status FROM aimass.drift_reports
+SELECT feature, round(value::numeric, 4) AS value, status FROM aimass.drift_reports
  WHERE check_id = (SELECT max(check_id) FROM aimass.drift_reports WHERE statistic = 'non_finite')
    AND statistic IN ('non_finite', 'psi') AND status <> 'ok' ORDER BY feature, statistic;
 SELECT feature, statistic, status FROM aimass.alerts a JOIN aimass.projects p ON p.id = a.project_id
  WHERE p.name = 'live' AND a.resolved_at IS NULL ORDER BY feature, statistic;
 -- An analyst's ad-hoc check of rows back to normal reports them, and resolves nothing.
-CREATE TABLE normal_apps AS SELECT * FROM credit_data WHERE split = 'test';
+CREATE TABLE normal_apps AS SELECT c.*, now() AS applied_at FROM credit_data c WHERE split = 'test';
 SELECT count(*) FILTER (WHERE status = 'ok') AS ok, count(*) FILTER (WHERE status <> 'ok') AS not_ok
   FROM aimass.check_drift('live', 'normal_apps');
-SELECT DISTINCT relation, scheduled FROM aimass.drift_reports WHERE relation = 'public.normal_apps';
+SELECT DISTINCT relation, scheduled FROM aimass.drift_reports WHERE relation LIKE '%normal_apps';
 SELECT feature, statistic FROM aimass.alerts a JOIN aimass.projects p ON p.id = a.project_id
  WHERE p.name = 'live' AND a.resolved_at IS NULL AND a.statistic = 'psi' ORDER BY feature;
