@@ -62,16 +62,25 @@ pub fn find(project_id: i64) -> Result<Option<Monitor>> {
 /// monitor is not enabled or another session is checking it. The worker commits this before it
 /// runs the check, so a check that fails, or crashes, never makes its monitor due again at once.
 pub fn take_due(project_id: i64) -> Option<String> {
-    super::get_one::<String>(
-        "WITH m AS (SELECT mo.project_id FROM aimass.monitors mo
-                     WHERE mo.project_id = $1 AND mo.enabled FOR UPDATE SKIP LOCKED),
-              u AS (UPDATE aimass.monitors mo
-                       SET last_check_at = now(),
-                           next_check_at = now() + mo.every * power(2, least(mo.failures, 6))
-                      FROM m WHERE mo.project_id = m.project_id RETURNING mo.project_id)
-         SELECT p.name::text FROM u JOIN aimass.projects p ON p.id = u.project_id",
-        &[project_id.into()],
-    )
+    super::owner::as_owner(|| {
+        pgrx::Spi::connect_mut(|client| {
+            let t = client.update(
+                "WITH m AS (SELECT mo.project_id FROM aimass.monitors mo
+                             WHERE mo.project_id = $1 AND mo.enabled FOR UPDATE SKIP LOCKED),
+                      u AS (UPDATE aimass.monitors mo
+                               SET last_check_at = now(),
+                                   next_check_at = now() + mo.every * power(2, least(mo.failures, 6))
+                              FROM m WHERE mo.project_id = m.project_id RETURNING mo.project_id)
+                 SELECT p.name::text FROM u JOIN aimass.projects p ON p.id = u.project_id",
+                Some(1),
+                &[project_id.into()],
+            )?;
+            if t.is_empty() {
+                return Ok::<_, pgrx::spi::Error>(None);
+            }
+            t.first().get_one::<String>()
+        })
+    })
     .or_raise()
 }
 

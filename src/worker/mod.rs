@@ -170,7 +170,6 @@ pub extern "C-unwind" fn aimass_monitor_worker(arg: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP);
     let oid = pg_sys::Oid::from(arg.value() as u32);
     BackgroundWorker::connect_worker_to_spi_by_oid(Some(oid), None);
-    crate::host::install();
     if gucs::MONITOR_ENABLED.get() {
         run_due_checks();
     }
