@@ -66,6 +66,12 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
     BackgroundWorker::connect_worker_to_spi(None, None);
     log!("{LAUNCHER} started");
     let mut workers: HashMap<u32, DynamicBackgroundWorker> = HashMap::new();
+    // The rounds' handles live here, and the context is emptied whenever no round is running (a
+    // handle per round and database would otherwise accumulate in TopMemoryContext).
+    // SAFETY: the context is created under TopMemoryContext and outlives every handle in it.
+    let mut rounds = unsafe {
+        PgMemoryContexts::TopMemoryContext.switch_to(|_| PgMemoryContexts::new("aimass monitor rounds"))
+    };
     loop {
         reload_config_on_sighup();
         let wanted: Vec<(pg_sys::Oid, String)> = if gucs::MONITOR_ENABLED.get() {
@@ -89,14 +95,18 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
                 }
             }
         }
+        if workers.is_empty() {
+            // SAFETY: no handle allocated in the context is left.
+            unsafe { rounds.reset() };
+        }
         for (oid, name) in &wanted {
             if workers.contains_key(&oid.to_u32()) {
                 continue;
             }
-            // The handle must outlive this round: allocate it in the top memory context.
-            // SAFETY: only the builder runs in that context (and reads this process's pid).
+            // The handle must outlive this loop: allocate it in the rounds' context.
+            // SAFETY: only the builder runs in that context.
             let started = unsafe {
-                PgMemoryContexts::TopMemoryContext.switch_to(|_| {
+                rounds.switch_to(|_| {
                     BackgroundWorkerBuilder::new(&format!("{WORKER} {name}"))
                         .set_type(WORKER)
                         .set_library("aimass")
