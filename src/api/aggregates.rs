@@ -2,6 +2,12 @@
 //! with GROUP BY from any SQL client. Each keeps an accumulator from `core::accumulators` as its
 //! `internal` state, in the aggregate's memory context, with combine, serial and deserial
 //! functions so PostgreSQL can run them in parallel workers.
+//!
+//! The states are exact (every value is kept, outside work_mem). What they hold is counted
+//! together for the whole backend, each state's share updated whenever it grows, and the total of
+//! all the states alive (every group of a GROUP BY, every aggregate of the query) is bounded by
+//! `aimass.max_memory` (54000 beyond it); a state's share leaves the total when its memory
+//! context goes.
 
 use pgrx::prelude::*;
 use pgrx::{Internal, PgMemoryContexts};
@@ -11,16 +17,59 @@ use crate::core::accumulators::{CategoryCounts, Pairs, ProbabilitySums};
 use crate::core::error::AimassError;
 use crate::error::{raise, OrRaise};
 
+thread_local! {
+    /// The bytes counted by every aggregate state alive in this backend.
+    static HELD: std::cell::Cell<u128> = const { std::cell::Cell::new(0) };
+}
+
+/// An aggregate's state and the bytes it has counted towards [`HELD`].
+#[derive(Default)]
+struct Held<T> {
+    state: T,
+    counted: u128,
+}
+
+impl<T> Held<T> {
+    /// Counts the state as holding `bytes` now: an error (54000) when all the states together
+    /// would then pass aimass.max_memory.
+    fn holds(&mut self, bytes: u128) {
+        let total = HELD.with(|h| h.get()).saturating_sub(self.counted).saturating_add(bytes);
+        crate::core::memory::reserve(
+            total,
+            "the states of the aimass aggregates of this backend",
+            "Aggregate fewer rows, or fewer groups at once (the states are exact: every value is kept).",
+        )
+        .or_raise();
+        HELD.with(|h| h.set(total));
+        self.counted = bytes;
+    }
+}
+
+impl<T> Drop for Held<T> {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(h.get().saturating_sub(self.counted)));
+    }
+}
+
 /// The state behind `internal`, created in the aggregate's memory context on first use.
-fn state<T: Default>(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut T {
+fn state<T: Default>(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut Held<T> {
     if !internal.initialized() {
-        let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(T::default());
+        let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(Held::<T>::default());
         *internal = Internal::from(Some(pg_sys::Datum::from(ptr)));
     }
-    // SAFETY: this module only ever stores a `T` of the aggregate's own kind behind `internal`.
+    // SAFETY: this module only ever stores a `Held<T>` of the aggregate's own kind behind
+    // `internal`.
     unsafe {
-        internal.get_mut::<T>().unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")))
+        internal
+            .get_mut::<Held<T>>()
+            .unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")))
     }
+}
+
+/// The state of a finished aggregate, if any row was added.
+fn finished<T>(internal: &Internal) -> Option<&T> {
+    // SAFETY: as in `state`.
+    unsafe { internal.get::<Held<T>>() }.map(|h| &h.state)
 }
 
 fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
@@ -32,20 +81,6 @@ fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
     ctx
 }
 
-/// Rows between two checks of a state's size.
-const BOUND_EVERY: usize = 65_536;
-
-/// A state over aimass.max_memory is an error (54000); the states are exact (every value is
-/// kept), so a bound is what keeps one aggregate from taking the server's memory.
-fn bound(bytes: u128) {
-    crate::core::memory::reserve(
-        bytes,
-        "the state of an aimass aggregate",
-        "Aggregate fewer rows per group (a sample, or a finer GROUP BY).",
-    )
-    .or_raise();
-}
-
 /// Merges state `b` into `a`. Combine functions take `Option<Internal>` so that they are not
 /// STRICT (PostgreSQL requires that for an `internal` state).
 fn combine<T: Default + Clone>(
@@ -53,28 +88,36 @@ fn combine<T: Default + Clone>(
     b: Option<Internal>,
     fcinfo: pg_sys::FunctionCallInfo,
     merge: impl FnOnce(&mut T, T),
+    bytes: impl Fn(&T) -> u128,
 ) -> Internal {
     let (mut a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
-    // SAFETY: both states hold a `T` (or nothing).
-    let Some(other) = (unsafe { b.get::<T>() }).cloned() else { return a };
-    merge(state::<T>(&mut a, fcinfo), other);
+    let Some(other) = finished::<T>(&b).cloned() else { return a };
+    let held = state::<T>(&mut a, fcinfo);
+    merge(&mut held.state, other);
+    let now = bytes(&held.state);
+    held.holds(now);
     crate::core::interrupt::check().or_raise();
     a
 }
 
 fn serial<T: Serialize>(s: Internal) -> Vec<u8> {
-    // SAFETY: the state holds a `T`.
-    let v =
-        unsafe { s.get::<T>() }.unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")));
+    let v = finished::<T>(&s).unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")));
     postcard::to_allocvec(v)
         .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot serialize: {e}"))))
 }
 
-fn deserial<T: DeserializeOwned + Default>(bytes: &[u8], fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+fn deserial<T: DeserializeOwned + Default>(
+    bytes: &[u8],
+    fcinfo: pg_sys::FunctionCallInfo,
+    size: impl Fn(&T) -> u128,
+) -> Internal {
     let v: T = postcard::from_bytes(bytes)
         .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot deserialize: {e}"))));
     let mut out = Internal::from(None);
-    *state::<T>(&mut out, fcinfo) = v;
+    let held = state::<T>(&mut out, fcinfo);
+    let now = size(&v);
+    held.state = v;
+    held.holds(now);
     out
 }
 
@@ -88,10 +131,13 @@ fn pairs_add(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if let Some(flag) = flag {
-        let p = state::<Pairs>(&mut s, fcinfo);
-        p.add(value.filter(|v| !v.is_nan()), flag);
-        if p.values.len().is_multiple_of(BOUND_EVERY) {
-            bound(p.bytes());
+        let held = state::<Pairs>(&mut s, fcinfo);
+        let capacity = held.state.values.capacity();
+        held.state.add(value.filter(|v| !v.is_nan()), flag);
+        // Counted each time the state grows its buffers (a doubling): few checks per state.
+        if held.state.values.capacity() != capacity {
+            let now = held.state.bytes();
+            held.holds(now);
         }
     }
     s
@@ -99,10 +145,7 @@ fn pairs_add(
 
 #[pg_extern(immutable, parallel_safe, name = "_pairs_combine")]
 fn pairs_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    combine::<Pairs>(a, b, fcinfo, |a, b| {
-        a.merge(b);
-        bound(a.bytes());
-    })
+    combine::<Pairs>(a, b, fcinfo, Pairs::merge, Pairs::bytes)
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_pairs_serial")]
@@ -112,12 +155,11 @@ fn pairs_serial(s: Internal) -> Vec<u8> {
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_pairs_deserial")]
 fn pairs_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    deserial::<Pairs>(bytes, fcinfo)
+    deserial::<Pairs>(bytes, fcinfo, Pairs::bytes)
 }
 
 fn pairs(s: &Internal) -> Option<&Pairs> {
-    // SAFETY: the state holds `Pairs`.
-    unsafe { s.get::<Pairs>() }
+    finished::<Pairs>(s)
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_auc_final")]
@@ -155,11 +197,12 @@ fn categories_add(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if let Some(flag) = flag {
-        let c = state::<CategoryCounts>(&mut s, fcinfo);
-        let before = c.counts.len();
-        c.add(value, flag);
-        if c.counts.len() != before && c.counts.len().is_multiple_of(1024) {
-            bound(c.bytes());
+        let held = state::<CategoryCounts>(&mut s, fcinfo);
+        let capacity = held.state.counts.capacity();
+        held.state.add(value, flag);
+        if held.state.counts.capacity() != capacity {
+            let now = held.state.bytes();
+            held.holds(now);
         }
     }
     s
@@ -171,10 +214,7 @@ fn categories_combine(
     b: Option<Internal>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
-    combine::<CategoryCounts>(a, b, fcinfo, |a, b| {
-        a.merge(b);
-        bound(a.bytes());
-    })
+    combine::<CategoryCounts>(a, b, fcinfo, CategoryCounts::merge, CategoryCounts::bytes)
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_categories_serial")]
@@ -184,19 +224,17 @@ fn categories_serial(s: Internal) -> Vec<u8> {
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_categories_deserial")]
 fn categories_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    deserial::<CategoryCounts>(bytes, fcinfo)
+    deserial::<CategoryCounts>(bytes, fcinfo, CategoryCounts::bytes)
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_categories_iv_final")]
 fn categories_iv_final(s: Internal) -> Option<f64> {
-    // SAFETY: the state holds `CategoryCounts`.
-    unsafe { s.get::<CategoryCounts>() }?.iv()
+    finished::<CategoryCounts>(&s)?.iv()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_categories_psi_final")]
 fn categories_psi_final(s: Internal) -> Option<f64> {
-    // SAFETY: the state holds `CategoryCounts`.
-    unsafe { s.get::<CategoryCounts>() }?.psi()
+    finished::<CategoryCounts>(&s)?.psi()
 }
 
 // Probability sums: log_loss and brier.
@@ -216,7 +254,7 @@ fn probabilities_add(
                 ),
             );
         }
-        state::<ProbabilitySums>(&mut s, fcinfo).add(p, label);
+        state::<ProbabilitySums>(&mut s, fcinfo).state.add(p, label);
     }
     s
 }
@@ -227,7 +265,7 @@ fn probabilities_combine(
     b: Option<Internal>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
-    combine::<ProbabilitySums>(a, b, fcinfo, ProbabilitySums::merge)
+    combine::<ProbabilitySums>(a, b, fcinfo, ProbabilitySums::merge, |_| 0)
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_probabilities_serial")]
@@ -237,19 +275,17 @@ fn probabilities_serial(s: Internal) -> Vec<u8> {
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_probabilities_deserial")]
 fn probabilities_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    deserial::<ProbabilitySums>(bytes, fcinfo)
+    deserial::<ProbabilitySums>(bytes, fcinfo, |_| 0)
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_log_loss_final")]
 fn log_loss_final(s: Internal) -> Option<f64> {
-    // SAFETY: the state holds `ProbabilitySums`.
-    unsafe { s.get::<ProbabilitySums>() }?.log_loss()
+    finished::<ProbabilitySums>(&s)?.log_loss()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_brier_final")]
 fn brier_final(s: Internal) -> Option<f64> {
-    // SAFETY: the state holds `ProbabilitySums`.
-    unsafe { s.get::<ProbabilitySums>() }?.brier()
+    finished::<ProbabilitySums>(&s)?.brier()
 }
 
 pgrx::extension_sql!(

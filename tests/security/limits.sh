@@ -28,6 +28,8 @@ small() { # description, SQL (as ana, with aimass.max_memory = 1MB)
 small "the svm kernel matrix" \
   "SELECT aimass.train('svm', 'credit_data', 'status', exclude => ARRAY['id'], algorithm => 'svm')"
 small "an aggregate's state" "SELECT aimass.auc(random(), random() < 0.5) FROM generate_series(1, 1000000)"
+small "the states of 1000 groups, each small, together" \
+  "SELECT count(*) FROM (SELECT g % 1000 AS k, aimass.auc(random(), random() < 0.5) FROM generate_series(1, 400000) g GROUP BY 1) x"
 small "a text aggregate's state" "SELECT aimass.iv(md5(i::text), i % 2 = 0) FROM generate_series(1, 200000) i"
 small "predict_batch's read buffers" "SELECT count(*) FROM aimass.predict_batch('hp', 'tenfold', 'id')"
 small "evaluate's read buffers" "SELECT aimass.evaluate('hp', 'tenfold')"
