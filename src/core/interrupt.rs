@@ -66,14 +66,38 @@ pub fn cancel_threads() {
 /// its result is dropped (it cannot be stopped half-way, so it keeps a core busy until it is
 /// done, or until the backend exits on a terminate). `f` owns its data.
 pub fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let solver = std::thread::Builder::new().name("aimass solver".into()).spawn(f).map_err(|e| {
-        AimassError::new(ErrorKind::LimitExceeded, format!("cannot start a solver thread: {e}"))
-    })?;
-    while !solver.is_finished() {
-        check()?;
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let (finished, done) = std::sync::mpsc::channel();
+    let solver = std::thread::Builder::new()
+        .name("aimass solver".into())
+        .spawn(move || {
+            let r = f();
+            let _ = finished.send(());
+            r
+        })
+        .map_err(|e| {
+            AimassError::new(ErrorKind::LimitExceeded, format!("cannot start a solver thread: {e}"))
+        })?;
+    wait_for(1, &done)?;
     solver.join().map_err(|_| AimassError::internal("a solver thread panicked"))
+}
+
+/// How long the calling thread waits for a thread to finish before it checks for interrupts
+/// again.
+const CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Waits until `pending` threads have sent on `finished` (or dropped their senders), checking for
+/// interrupts every [`CHECK_EVERY`]: the wait ends as soon as the last thread is done, never a
+/// polling interval later. On the host's thread a cancel raises from here.
+pub(crate) fn wait_for(mut pending: usize, finished: &std::sync::mpsc::Receiver<()>) -> Result<()> {
+    use std::sync::mpsc::RecvTimeoutError;
+    while pending > 0 {
+        match finished.recv_timeout(CHECK_EVERY) {
+            Ok(()) => pending -= 1,
+            Err(RecvTimeoutError::Timeout) => check()?,
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    Ok(())
 }
 
 /// A group of threads started by the calling thread: the flag they watch (the caller's own when

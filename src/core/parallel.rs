@@ -20,24 +20,26 @@ pub fn map<T: Send, R: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) -> R +
     let group = interrupt::Group::start();
     let f = &f;
     let run = move |lane: Vec<(usize, T)>| lane.into_iter().map(|(k, t)| (k, f(t))).collect::<Vec<_>>();
+    let (finished, signals) = std::sync::mpsc::channel();
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
         let mut lanes = lanes.into_iter();
         let first = lanes.next().unwrap_or_default();
         let handles: Vec<_> = lanes
             .map(|lane| {
                 let enter = group.enter_thread();
+                let finished = finished.clone();
                 scope.spawn(move || {
                     enter();
-                    run(lane)
+                    let out = run(lane);
+                    let _ = finished.send(());
+                    out
                 })
             })
             .collect();
+        drop(finished);
         let mut all = run(first);
-        while !handles.iter().all(|h| h.is_finished()) {
-            // The interrupt hook raises here (the scope then waits for the stopped threads).
-            let _ = interrupt::check();
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        // The interrupt hook raises here (the scope then waits for the stopped threads).
+        let _ = interrupt::wait_for(handles.len(), &signals);
         for handle in handles {
             all.extend(handle.join().expect("worker thread panicked"));
         }

@@ -290,18 +290,23 @@ where
         }
     }
     let group = interrupt::Group::start();
+    let (finished_tx, signals) = std::sync::mpsc::channel();
     let results: Result<Vec<Vec<(usize, Tree)>>> = std::thread::scope(|scope| {
         let _stop = StopOnDrop(&stop);
         let step = &step;
         let handles: Vec<_> = (1..threads)
             .map(|_| {
                 let enter = group.enter_thread();
+                let finished_tx = finished_tx.clone();
                 scope.spawn(move || {
                     enter();
-                    std::iter::from_fn(step).collect::<Vec<_>>()
+                    let trees = std::iter::from_fn(step).collect::<Vec<_>>();
+                    let _ = finished_tx.send(());
+                    trees
                 })
             })
             .collect();
+        drop(finished_tx);
         // The calling thread grows trees too, reporting between them (an error stops the
         // workers through `_stop`), then checks for interrupts until the others are done.
         let mut mine = Vec::new();
@@ -317,10 +322,7 @@ where
                 best: None,
             })?;
         }
-        while !handles.iter().all(|h| h.is_finished()) {
-            interrupt::check()?;
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        interrupt::wait_for(handles.len(), &signals)?;
         let mut all = vec![mine];
         for h in handles {
             all.push(h.join().map_err(|_| AimassError::internal("a training thread panicked"))?);
