@@ -3,18 +3,20 @@
 #   make test   install what is missing, run every test (Rust unit tests, #[pg_test]s, pg_regress,
 #               the background worker's tests)
 SHELL := /bin/bash
-PG_CONFIG := /usr/lib/postgresql/15/bin/pg_config
-PG_BIN := /usr/lib/postgresql/15/bin
+# The one knob: which PostgreSQL to build for and test against (its pg_config).
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+export PG_CONFIG
+PG_BIN = $(shell $(PG_CONFIG) --bindir)
 PORT ?= 55415
 export AIMASS_PORT := $(PORT)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
 CLUSTER = $(shell scripts/cluster.sh dir)
 PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
-REGRESS := $(PG_CONFIG:bin/pg_config=lib/pgxs/src/test/regress/pg_regress)
+REGRESS = $(shell $(PG_CONFIG) --pkglibdir)/pgxs/src/test/regress/pg_regress
 REGRESS_TESTS := setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
 
-.PHONY: setup install start stop demo test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
+.PHONY: setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +40,10 @@ demo: start
 	@echo "The demo database is running. Connect with:"
 	@echo "  $(PSQL) -d aimass_demo"
 	@echo "Stop it with: make stop"
+
+# The pure engine's unit tests: no server, no pgrx (seconds once built).
+core-test: setup
+	cargo test -p aimass-core
 
 # The pg_test cluster belongs to the postgres user when run as root.
 pg-test: setup
@@ -71,7 +77,7 @@ security-test: install
 lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
-test: pg-test regress corpus-test worker-test security-test lifecycle-test
+test: core-test pg-test regress corpus-test worker-test security-test lifecycle-test
 
 # SQLsmith as an aimass_analyst against deployed models of every algorithm (SQLSMITH_QUERIES,
 # default 20000); fails on any backend crash. Not part of `make test`.

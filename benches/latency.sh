@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=$1 PORT=$2 DB=$3 SECONDS_EACH=${SECONDS_EACH:-15}
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 PSQL=("$PG_BIN/psql" -X -h "$HOST" -p "$PORT" -U postgres -d "$DB")
 "${PSQL[@]}" -qc "CREATE UNIQUE INDEX IF NOT EXISTS bench_credit_id ON bench_credit (id)" -c "ANALYZE bench_credit"
 OUT=build/bench/latency

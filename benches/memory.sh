@@ -6,7 +6,8 @@
 # Usage: benches/memory.sh <socket dir> <port> <db>
 set -euo pipefail
 HOST=$1 PORT=$2 DB=$3
-PSQL=(/usr/lib/postgresql/15/bin/psql -X -h "$HOST" -p "$PORT" -U postgres -d "$DB")
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/pg_env.sh"
+PSQL=("$PG_BIN/psql" -X -h "$HOST" -p "$PORT" -U postgres -d "$DB")
 echo "| model | rows | inputs | matrix as float32 | peak backend RssAnon | ratio |"
 echo "|---|---|---|---|---|---|"
 for algorithm in logistic gradient_boosting; do

@@ -216,7 +216,7 @@ def machine():
         except (OSError, subprocess.CalledProcessError):
             return "?"
     mem = next((int(l.split()[1]) // 1048576 for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0)
-    pg = sh("/usr/lib/postgresql/15/bin/pg_config", "--version")
+    pg = sh(os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config"), "--version")
     return (f"{os.cpu_count()} cores, {mem} GiB memory, Linux {os.uname().release}, {pg}, "
             f"{sh('rustc', '--version')}, aimass at commit {sh('git', 'rev-parse', '--short', 'HEAD')}")
 

@@ -9,7 +9,7 @@
 # AIMASS_CLUSTER_CONF holds settings appended to its postgresql.conf when it is created.
 set -euo pipefail
 
-PG_BIN=/usr/lib/postgresql/15/bin
+. "$(dirname "${BASH_SOURCE[0]}")/pg_env.sh"
 PORT="${AIMASS_PORT:-55415}"
 NAME="${AIMASS_CLUSTER:-cluster}"
 REPO="$(cd "$(dirname "$0")/.." && pwd)"

@@ -4,7 +4,7 @@
 //! relations; `scoring` is the inline scoring cache; `api` is the SQL surface; `worker` the
 //! monitoring background worker.
 
-pub mod core;
+pub use aimass_core as core;
 
 pub mod api;
 pub mod catalog;

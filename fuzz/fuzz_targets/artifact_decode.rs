@@ -2,8 +2,8 @@
 //! must also score a row of its width without panicking.
 #![no_main]
 
-use aimass::core::artifact;
-use aimass::core::data::RawValue;
+use aimass_core::artifact;
+use aimass_core::data::RawValue;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

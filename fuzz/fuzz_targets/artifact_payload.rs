@@ -3,8 +3,8 @@
 //! which the checksum mostly stops.)
 #![no_main]
 
-use aimass::core::artifact;
-use aimass::core::data::RawValue;
+use aimass_core::artifact;
+use aimass_core::data::RawValue;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|payload: &[u8]| {

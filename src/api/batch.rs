@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::catalog::{audit, deployments, projects};
 use crate::core::data::RawValue;
 use crate::core::error::{AimassError, ErrorKind, Result};
-use crate::core::train::score_rows;
+use crate::core::fitting::score_rows;
 use crate::error::OrRaise;
 use crate::scoring::batch;
 use crate::scoring::cache::{self, LoadedModel};

@@ -95,7 +95,9 @@ pub fn insert_with_role(
     )
     .or_raise()
     .ok_or_else(|| AimassError::internal("deployment insert returned no id"))?;
-    crate::scoring::cache::invalidate_everywhere();
+    if let Some(changed) = ON_CHANGE.get() {
+        changed();
+    }
     let action = if strategy == "rollback" { Action::Rollback } else { Action::Deploy };
     let mut args = json!({"strategy": strategy, "deployment_id": id, "role": role});
     if let Some((share, key)) = challenge {
@@ -104,6 +106,16 @@ pub fn insert_with_role(
     }
     audit::record(action, Some(project), Some(model_id), args);
     Ok(id)
+}
+
+/// What runs after each deployment row is written: the scoring cache's invalidation, registered
+/// from `_PG_init` so that the catalog needs no knowledge of scoring. (The tables' statement
+/// trigger covers changes made by hand; it does not fire for these SPI writes.)
+static ON_CHANGE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Registers what runs after each deployment row is written (once per backend).
+pub fn on_change(f: fn()) {
+    let _ = ON_CHANGE.set(f);
 }
 
 /// The model with the best test headline metric in the project.

@@ -102,6 +102,7 @@ pub fn register_invalidation() {
         pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut());
         pg_sys::RegisterSubXactCallback(Some(on_subxact_event), std::ptr::null_mut());
     }
+    deployments::on_change(invalidate_everywhere);
 }
 
 /// Queues the invalidation of every backend's scoring cache, sent when this transaction commits

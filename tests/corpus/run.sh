@@ -5,7 +5,7 @@
 # expected SQLSTATE or give the correct answer; the server must never restart.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 DIR="$(scripts/cluster.sh dir)"
 PSQL=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR/run" -p "${AIMASS_PORT:-55415}" -U postgres)
 q() { "${PSQL[@]}" -d "$1" -tAc "$2"; }

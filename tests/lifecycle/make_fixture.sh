@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # How tests/lifecycle/fixture_0.1.0.sql was made (run by hand, not by the tests): with aimass
 # 0.1.0 built and installed (git worktree add /tmp/v010 0f38e94; cd /tmp/v010; cargo pgrx install
-# --pg-config /usr/lib/postgresql/15/bin/pg_config), train and deploy models of several kinds on
+# --pg-config "$PG_CONFIG"), train and deploy models of several kinds on
 # the sample data, keep their scores, and dump the catalog rows and the scores as data.
 # The fixture then lets the upgrade test start from a catalog that 0.1.0 itself wrote.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PSQL=(/usr/lib/postgresql/15/bin/psql -X -h "$(scripts/cluster.sh dir)/run" -p "${AIMASS_PORT:-55415}" -U postgres)
+. scripts/pg_env.sh
+PSQL=("$PG_BIN/psql" -X -h "$(scripts/cluster.sh dir)/run" -p "${AIMASS_PORT:-55415}" -U postgres)
 "${PSQL[@]}" -q -d postgres -c 'DROP DATABASE IF EXISTS aimass_fixture' -c 'CREATE DATABASE aimass_fixture'
 "${PSQL[@]}" -q -d aimass_fixture -v ON_ERROR_STOP=1 <<'SQL'
 SET client_min_messages = warning;
@@ -34,7 +35,7 @@ SQL
 {
   echo "-- The catalog rows and the scores of aimass 0.1.0 (made by tests/lifecycle/make_fixture.sh)."
   echo "CREATE TABLE fixture_scores (model_id bigint, row_id integer, score float8);"
-  /usr/lib/postgresql/15/bin/pg_dump -h "$(scripts/cluster.sh dir)/run" -p "${AIMASS_PORT:-55415}" -U postgres \
+  "$PG_BIN/pg_dump" -h "$(scripts/cluster.sh dir)/run" -p "${AIMASS_PORT:-55415}" -U postgres \
     --data-only --no-owner -t 'aimass.*' -t fixture_scores aimass_fixture
 } | grep -v '^SET \|^SELECT pg_catalog.set_config' > tests/lifecycle/fixture_0.1.0.sql
 ls -l tests/lifecycle/fixture_0.1.0.sql

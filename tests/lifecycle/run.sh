@@ -9,7 +9,7 @@
 #      deployment on the primary reaches a standby session's scoring cache.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 export AIMASS_CLUSTER=lifecycle-cluster AIMASS_PORT="${LIFECYCLE_PORT:-55417}"
 DIR="$(scripts/cluster.sh dir)"
 STANDBY="$(dirname "$DIR")/lifecycle-standby"

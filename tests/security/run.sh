@@ -14,7 +14,7 @@
 #      prepared and not), and a deployment rolled back in a subtransaction never serves.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 export AIMASS_CLUSTER=security-cluster AIMASS_PORT="${SECURITY_PORT:-55419}"
 export AIMASS_CLUSTER_CONF="shared_preload_libraries = 'aimass'
 aimass.monitor_naptime = 1

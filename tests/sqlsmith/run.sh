@@ -6,7 +6,7 @@
 # backend terminated by a signal and no PANIC. Not part of `make test` (it takes a while).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 QUERIES="${SQLSMITH_QUERIES:-20000}"
 SEED="${SQLSMITH_SEED:-17}"
 export AIMASS_CLUSTER=sqlsmith-cluster AIMASS_PORT="${SQLSMITH_PORT:-55420}"

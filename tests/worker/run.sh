@@ -5,7 +5,7 @@
 # worker killed with SIGKILL that the postmaster restarts. Run by `make test` (target worker-test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-PG_BIN=/usr/lib/postgresql/15/bin
+. scripts/pg_env.sh
 export AIMASS_CLUSTER=worker-cluster AIMASS_PORT="${WORKER_PORT:-55416}"
 export AIMASS_CLUSTER_CONF="shared_preload_libraries = 'aimass,pg_cron'
 aimass.monitor_naptime = 1

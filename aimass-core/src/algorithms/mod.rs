@@ -1,0 +1,273 @@
+//! Learning algorithms behind one seam. Each algorithm is one module with its validated
+//! hyperparameters and its fit; what a fit produces is a [`FittedModel`], which serializes into
+//! the model artifact and scores one encoded row at a time. Adding an algorithm means one module,
+//! one line in [`build`] and, if its fitted form is new, one [`FittedModel`] variant.
+
+pub mod ensemble;
+pub mod gradient_boosting;
+pub mod histogram_tree;
+pub mod isolation_forest;
+pub mod kmeans;
+pub mod linear;
+pub mod linear_model;
+pub mod logistic;
+pub mod mlp;
+pub mod newton;
+pub mod random_forest;
+pub mod scorecard;
+pub mod svm;
+pub mod tree;
+
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{AimassError, ErrorKind, Result};
+use crate::preprocess::Recipe;
+use crate::task::Task;
+
+pub use crate::inputs::Inputs;
+pub use linear_model::{LinearModel, Link};
+
+/// The algorithm names `aimass.train` accepts.
+pub const ALGORITHMS: &[&str] = &[
+    logistic::NAME,
+    linear::NAME,
+    scorecard::NAME,
+    gradient_boosting::NAME,
+    random_forest::NAME,
+    random_forest::TREE_NAME,
+    ensemble::STACKING,
+    ensemble::BLENDING,
+    ensemble::BAGGING,
+    mlp::NAME,
+    svm::NAME,
+    isolation_forest::NAME,
+    kmeans::NAME,
+];
+
+/// The task of an algorithm trained without a target, if it is one.
+pub fn unsupervised_task(name: &str) -> Option<Task> {
+    match name {
+        isolation_forest::NAME => Some(Task::Anomaly),
+        kmeans::NAME => Some(Task::Clustering),
+        _ => None,
+    }
+}
+
+/// A configured learning algorithm, ready to fit.
+pub trait Algorithm {
+    /// The name used in `aimass.train(..., algorithm => ...)`.
+    fn name(&self) -> &'static str;
+    /// The hyperparameters in force, defaults filled in (stored with the model).
+    fn hyperparams(&self) -> Value;
+    /// Fits on encoded inputs `x` (rows × recipe width) and targets `y` (0/1 for binary).
+    fn fit(&self, x: &Array2<f64>, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel>;
+    /// Fits on inputs read block by block. The default builds the whole matrix and calls
+    /// [`Algorithm::fit`]; algorithms that read their inputs in passes override it, so that the
+    /// training call never holds the encoded matrix.
+    fn fit_inputs(&self, x: &dyn Inputs, y: &Array1<f64>, ctx: &FitContext<'_>) -> Result<FittedModel> {
+        self.fit(&x.to_matrix()?, y, ctx)
+    }
+    /// Whether the algorithm takes missing (NaN) inputs itself.
+    fn handles_missing(&self) -> bool {
+        false
+    }
+    /// Whether the algorithm takes sample weights (`weight_column`).
+    fn takes_weights(&self) -> bool {
+        false
+    }
+}
+
+/// What a fit may use besides the data: the preprocessing recipe (to map features to inputs),
+/// the threads it may start, and a hook called on the calling thread after each round of an
+/// iterative fit, for progress reports and cancellation (an error from it stops the fit; the
+/// host's interrupt check may also unwind from it). Threads never call the hook.
+pub struct FitContext<'a> {
+    pub recipe: &'a Recipe,
+    /// Sample weights of the rows of `x` (non-negative, finite), for algorithms that take them.
+    pub weights: Option<&'a [f64]>,
+    /// At least 1.
+    pub threads: usize,
+    pub on_round: &'a dyn Fn(&Progress<'_>) -> Result<()>,
+}
+
+impl FitContext<'_> {
+    /// The weight of each row: the sample weights or 1.
+    pub fn row_weights(&self, n: usize) -> Vec<f64> {
+        self.weights.map_or_else(|| vec![1.0; n], <[f64]>::to_vec)
+    }
+}
+
+/// Where an iterative fit stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress<'a> {
+    pub stage: &'a str,
+    pub round: usize,
+    pub total: usize,
+    /// What `score` measures (e.g. `validation log loss`).
+    pub metric: &'a str,
+    /// The validation score of the round and the best so far, when the fit watches one.
+    pub score: Option<f64>,
+    pub best: Option<f64>,
+}
+
+fn no_report(_: &Progress<'_>) -> Result<()> {
+    Ok(())
+}
+
+impl<'a> FitContext<'a> {
+    /// One thread, no reports.
+    pub fn new(recipe: &'a Recipe) -> Self {
+        Self { recipe, weights: None, threads: 1, on_round: &no_report }
+    }
+}
+
+/// A fitted model as stored in the artifact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FittedModel {
+    Linear(LinearModel),
+    Scorecard(scorecard::ScorecardModel),
+    Trees(tree::TreeEnsemble),
+    Stack(ensemble::StackModel),
+    /// Bagging: the mean of the members' predictions.
+    Bag(Vec<FittedModel>),
+    Mlp(mlp::MlpModel),
+    Svm(Box<svm::SvmModel>),
+    Isolation(isolation_forest::IsolationModel),
+    KMeans(kmeans::KMeansModel),
+}
+
+impl FittedModel {
+    /// The prediction for one encoded row: the probability of the positive class for binary
+    /// classification, the value for regression.
+    #[inline]
+    pub fn predict(&self, x: &[f64]) -> f64 {
+        match self {
+            FittedModel::Linear(m) => m.predict(x),
+            FittedModel::Scorecard(s) => s.linear.predict(x),
+            FittedModel::Trees(t) => t.predict(x),
+            FittedModel::Stack(s) => s.predict(x),
+            FittedModel::Bag(members) => {
+                members.iter().map(|m| m.predict(x)).sum::<f64>() / members.len().max(1) as f64
+            }
+            FittedModel::Mlp(m) => m.predict(x),
+            FittedModel::Svm(m) => m.predict(x),
+            FittedModel::Isolation(m) => m.predict(x),
+            FittedModel::KMeans(m) => m.predict(x),
+        }
+    }
+
+    /// Number of encoded inputs the model expects.
+    pub fn n_inputs(&self) -> usize {
+        match self {
+            FittedModel::Linear(m) => m.coefficients.len(),
+            FittedModel::Scorecard(s) => s.linear.coefficients.len(),
+            FittedModel::Trees(t) => t.n_inputs,
+            FittedModel::Stack(s) => s.bases.first().map_or(0, FittedModel::n_inputs),
+            FittedModel::Bag(members) => members.first().map_or(0, FittedModel::n_inputs),
+            FittedModel::Mlp(m) => m.n_inputs(),
+            FittedModel::Svm(m) => m.n_inputs,
+            FittedModel::Isolation(m) => m.forest.n_inputs,
+            FittedModel::KMeans(m) => m.centers.first().map_or(0, Vec::len),
+        }
+    }
+
+    /// Checks a stored model's structure (an artifact from elsewhere might be inconsistent).
+    pub fn validate(&self) -> Result<()> {
+        let corrupted = |what: &str| {
+            Err(AimassError::new(ErrorKind::DataCorrupted, "model artifact is inconsistent")
+                .with_detail(what.to_owned()))
+        };
+        let members = match self {
+            FittedModel::Trees(t) => return t.validate(),
+            FittedModel::Linear(_) | FittedModel::Scorecard(_) => return Ok(()),
+            FittedModel::Svm(m) => {
+                return if m.is_consistent() {
+                    Ok(())
+                } else {
+                    corrupted("The SVM's support vectors or Platt coefficients do not fit its inputs.")
+                }
+            }
+            FittedModel::Isolation(m) => return m.forest.validate(),
+            FittedModel::Mlp(m) => {
+                return if m.validate() {
+                    Ok(())
+                } else {
+                    corrupted("The neural net's layers do not fit together.")
+                }
+            }
+            FittedModel::KMeans(m) => {
+                let w = self.n_inputs();
+                return if m.centers.is_empty() || m.centers.iter().any(|c| c.len() != w) {
+                    corrupted("The cluster centres disagree on their inputs.")
+                } else {
+                    Ok(())
+                };
+            }
+            FittedModel::Stack(s) => {
+                if s.meta.coefficients.len() != s.bases.len() {
+                    return corrupted("The meta model does not match the base models.");
+                }
+                &s.bases
+            }
+            FittedModel::Bag(m) => m,
+        };
+        if members.is_empty() || members.iter().any(|m| m.n_inputs() != self.n_inputs()) {
+            return corrupted("The members of an ensemble disagree on their inputs.");
+        }
+        members.iter().try_for_each(|m| match m {
+            FittedModel::Stack(_) | FittedModel::Bag(_) => corrupted("Ensembles do not nest."),
+            m => m.validate(),
+        })
+    }
+}
+
+/// Looks up an algorithm by name and validates its hyperparameters for the task.
+pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algorithm>> {
+    let algorithm: Box<dyn Algorithm> = match name {
+        logistic::NAME => Box::new(logistic::Logistic::from_json(hyperparams)?),
+        linear::NAME => Box::new(linear::Linear::from_json(hyperparams)?),
+        scorecard::NAME => Box::new(scorecard::Scorecard::from_json(hyperparams)?),
+        gradient_boosting::NAME => {
+            Box::new(gradient_boosting::GradientBoosting::from_json(hyperparams, task)?)
+        }
+        random_forest::NAME => {
+            Box::new(random_forest::RandomForest::from_json(random_forest::NAME, hyperparams, task)?)
+        }
+        random_forest::TREE_NAME => {
+            Box::new(random_forest::RandomForest::from_json(random_forest::TREE_NAME, hyperparams, task)?)
+        }
+        ensemble::STACKING => Box::new(ensemble::Ensemble::from_json(ensemble::STACKING, hyperparams, task)?),
+        ensemble::BLENDING => Box::new(ensemble::Ensemble::from_json(ensemble::BLENDING, hyperparams, task)?),
+        ensemble::BAGGING => Box::new(ensemble::Ensemble::from_json(ensemble::BAGGING, hyperparams, task)?),
+        isolation_forest::NAME => Box::new(isolation_forest::IsolationForest::from_json(hyperparams)?),
+        kmeans::NAME => Box::new(kmeans::KMeans::from_json(hyperparams)?),
+        mlp::NAME => Box::new(mlp::Mlp::from_json(hyperparams, task)?),
+        svm::NAME => Box::new(svm::Svm::from_json(hyperparams)?),
+        other => {
+            return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
+                .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
+        }
+    };
+    let supported = match name {
+        logistic::NAME | scorecard::NAME | svm::NAME => task == Task::Binary,
+        linear::NAME => task == Task::Regression,
+        isolation_forest::NAME => task == Task::Anomaly,
+        kmeans::NAME => task == Task::Clustering,
+        _ => task.supervised(),
+    };
+    if !supported {
+        return Err(AimassError::new(
+            ErrorKind::InvalidParameter,
+            format!("algorithm \"{name}\" does not support {} tasks", task.as_str()),
+        )
+        .with_hint(match task {
+            Task::Binary => "Use algorithm => 'logistic' for a binary target.",
+            Task::Regression => "Use algorithm => 'linear' for a numeric target.",
+            Task::Anomaly => "Use algorithm => 'isolation_forest'.",
+            Task::Clustering => "Use algorithm => 'kmeans'.",
+        }));
+    }
+    Ok(algorithm)
+}

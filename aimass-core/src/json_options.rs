@@ -1,0 +1,128 @@
+//! Strict reading of option objects given as jsonb (`hyperparams`, `preprocess`): every key must
+//! be known and every value of the right type and range, or the caller gets an error naming it.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+use crate::error::{AimassError, Result};
+
+pub struct Options<'a> {
+    what: &'static str,
+    map: Option<&'a Map<String, Value>>,
+    used: BTreeSet<&'a str>,
+    asked: Vec<&'static str>,
+}
+
+impl<'a> Options<'a> {
+    /// `what` names the argument in messages, e.g. "hyperparams". JSON null is an empty object.
+    pub fn new(value: &'a Value, what: &'static str) -> Result<Self> {
+        let map = match value {
+            Value::Null => None,
+            Value::Object(m) => Some(m),
+            other => {
+                return Err(AimassError::invalid_parameter(format!(
+                    "{what} must be a JSON object, not {other}"
+                )))
+            }
+        };
+        Ok(Self { what, map, used: BTreeSet::new(), asked: Vec::new() })
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.asked.push(key);
+        let (k, v) = self.map?.get_key_value(key)?;
+        self.used.insert(k.as_str());
+        if v.is_null() {
+            None
+        } else {
+            Some(v)
+        }
+    }
+
+    pub fn number(&mut self, key: &'static str, min: f64, max: f64) -> Result<Option<f64>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        let x = v.as_f64().ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be a number, not {v}", self.what))
+        })?;
+        if !(min..=max).contains(&x) {
+            return Err(AimassError::invalid_parameter(format!(
+                "{} \"{key}\" must be between {min} and {max}, not {x}",
+                self.what
+            )));
+        }
+        Ok(Some(x))
+    }
+
+    pub fn integer(&mut self, key: &'static str, min: i64, max: i64) -> Result<Option<i64>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        let x = v.as_i64().ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be an integer, not {v}", self.what))
+        })?;
+        if !(min..=max).contains(&x) {
+            return Err(AimassError::invalid_parameter(format!(
+                "{} \"{key}\" must be between {min} and {max}, not {x}",
+                self.what
+            )));
+        }
+        Ok(Some(x))
+    }
+
+    pub fn boolean(&mut self, key: &'static str) -> Result<Option<bool>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_bool().map(Some).ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be true or false, not {v}", self.what))
+        })
+    }
+
+    pub fn string(&mut self, key: &'static str) -> Result<Option<String>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_str().map(|s| Some(s.to_owned())).ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be a string, not {v}", self.what))
+        })
+    }
+
+    /// Any non-null value, for keys whose type the caller checks.
+    pub fn value(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.get(key)
+    }
+
+    pub fn object(&mut self, key: &'static str) -> Result<Option<&'a Map<String, Value>>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_object().map(Some).ok_or_else(|| {
+            AimassError::invalid_parameter(format!("{} \"{key}\" must be a JSON object, not {v}", self.what))
+        })
+    }
+
+    /// A list of strings.
+    pub fn strings(&mut self, key: &'static str) -> Result<Option<Vec<String>>> {
+        let Some(v) = self.get(key) else { return Ok(None) };
+        v.as_array()
+            .and_then(|a| a.iter().map(|s| s.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+            .map(Some)
+            .ok_or_else(|| {
+                AimassError::invalid_parameter(format!(
+                    "{} \"{key}\" must be a list of strings, not {v}",
+                    self.what
+                ))
+            })
+    }
+
+    /// Fails on the first key that no getter asked for.
+    pub fn finish(self) -> Result<()> {
+        let Some(map) = self.map else { return Ok(()) };
+        let unknown: Vec<&str> = map.keys().map(String::as_str).filter(|k| !self.used.contains(k)).collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let known = self.asked.join(", ");
+        let mut e = AimassError::invalid_parameter(format!(
+            "unknown {} name \"{}\"",
+            self.what,
+            unknown.join("\", \"")
+        ));
+        if !known.is_empty() {
+            e = e.with_detail(format!("Recognized names: {known}."));
+        }
+        Err(e)
+    }
+}
