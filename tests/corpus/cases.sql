@@ -26,7 +26,7 @@ INSERT INTO corpus_case (area, input, sql, expect) VALUES
 ('train', 'random forest of 10^9 trees', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', algorithm => 'random_forest', hyperparams => '{"n_trees": 1000000000}')$$, '22023'),
 ('train', 'mlp with a billion units', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', algorithm => 'mlp', hyperparams => '{"hidden": [1000000000]}')$$, '22023'),
 ('train', 'mlp with 100 layers', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', algorithm => 'mlp', hyperparams => (SELECT jsonb_build_object('hidden', jsonb_agg(8)) FROM generate_series(1, 100)))$$, '22023'),
-('train', 'kmeans with 10^9 clusters', $$SELECT * FROM aimass.train('c_t', 'corpus_data', NULL, algorithm => 'kmeans', exclude => ARRAY['status', 'home', 'marital', 'records', 'job', 'split'], hyperparams => '{"k": 1000000000}')$$, '22023'),
+('train', 'kmeans with 10^9 clusters', $$SELECT * FROM aimass.train('c_t', 'corpus_data', NULL, algorithm => 'kmeans', exclude => ARRAY['status', 'home', 'marital', 'records', 'job', 'split'], hyperparams => '{"n_clusters": 1000000000}')$$, '22023'),
 ('train', 'bagging of 10^6 members', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', algorithm => 'bagging', hyperparams => '{"n_estimators": 1000000}')$$, '22023'),
 ('train', 'hyperparameter of the wrong type', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', hyperparams => '{"alpha": "much"}')$$, '22023'),
 ('train', 'preprocess nested 1,000 deep', $$SELECT * FROM aimass.train('c_t', 'corpus_data', 'status', preprocess => (repeat('[', 1000) || repeat(']', 1000))::jsonb)$$, '22023'),
