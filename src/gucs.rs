@@ -95,6 +95,10 @@ pub fn register() {
         GucContext::Sighup,
         GucFlags::default(),
     );
+    // Every aimass.* setting is defined above: a misspelt one (`SET aimass.max_memroy`) is an
+    // error rather than a silently kept placeholder.
+    // SAFETY: a static C string; called from _PG_init after the definitions.
+    unsafe { pgrx::pg_sys::MarkGUCPrefixReserved(c"aimass".as_ptr()) };
 }
 
 /// `aimass.max_memory` in bytes.

@@ -85,7 +85,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         return Err(AimassError::data("the relation has no rows").with_detail("Training needs data."));
     }
     let mut preprocess = PreprocessOptions::from_json(req.preprocess)?;
-    if req.algorithm == algorithms::scorecard::NAME {
+    if algorithms::registration(req.algorithm).is_some_and(|r| r.bins_every_feature) {
         preprocess.bin_everything_by_default();
     }
     let encoding = target_encoding(req)?;

@@ -29,28 +29,105 @@ use crate::task::Task;
 pub use crate::inputs::Inputs;
 pub use linear_model::{LinearModel, Link};
 
-/// The algorithm names `aimass.train` accepts.
-pub const ALGORITHMS: &[&str] = &[
-    logistic::NAME,
-    linear::NAME,
-    scorecard::NAME,
-    gradient_boosting::NAME,
-    random_forest::NAME,
-    random_forest::TREE_NAME,
-    ensemble::STACKING,
-    ensemble::BLENDING,
-    ensemble::BAGGING,
-    mlp::NAME,
-    svm::NAME,
-    isolation_forest::NAME,
-    kmeans::NAME,
+/// Which tasks an algorithm fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tasks {
+    /// One task only.
+    Only(Task),
+    /// Binary classification and regression.
+    Supervised,
+}
+
+impl Tasks {
+    pub fn supports(self, task: Task) -> bool {
+        match self {
+            Tasks::Only(t) => t == task,
+            Tasks::Supervised => task.supervised(),
+        }
+    }
+}
+
+/// One algorithm of `aimass.train`: its name, what it fits, how it is built from its
+/// hyperparameters, and what the pipeline does differently for it. Adding an algorithm is one
+/// module and one line in [`REGISTRY`].
+pub struct Registration {
+    pub name: &'static str,
+    pub tasks: Tasks,
+    /// Trained without a target (the task is then `tasks`' one task).
+    pub unsupervised: bool,
+    /// Every feature enters binned (WOE) unless the preprocessing options say otherwise.
+    pub bins_every_feature: bool,
+    pub build: fn(&Value, Task) -> Result<Box<dyn Algorithm>>,
+}
+
+fn boxed<A: Algorithm + 'static>(a: Result<A>) -> Result<Box<dyn Algorithm>> {
+    Ok(Box::new(a?))
+}
+
+const fn supervised(
+    name: &'static str,
+    tasks: Tasks,
+    build: fn(&Value, Task) -> Result<Box<dyn Algorithm>>,
+) -> Registration {
+    Registration { name, tasks, unsupervised: false, bins_every_feature: false, build }
+}
+
+/// Every algorithm `aimass.train` accepts, in the order the hint lists them.
+pub const REGISTRY: &[Registration] = &[
+    supervised(logistic::NAME, Tasks::Only(Task::Binary), |h, _| boxed(logistic::Logistic::from_json(h))),
+    supervised(linear::NAME, Tasks::Only(Task::Regression), |h, _| boxed(linear::Linear::from_json(h))),
+    Registration {
+        bins_every_feature: true,
+        ..supervised(scorecard::NAME, Tasks::Only(Task::Binary), |h, _| {
+            boxed(scorecard::Scorecard::from_json(h))
+        })
+    },
+    supervised(gradient_boosting::NAME, Tasks::Supervised, |h, t| {
+        boxed(gradient_boosting::GradientBoosting::from_json(h, t))
+    }),
+    supervised(random_forest::NAME, Tasks::Supervised, |h, t| {
+        boxed(random_forest::RandomForest::from_json(random_forest::NAME, h, t))
+    }),
+    supervised(random_forest::TREE_NAME, Tasks::Supervised, |h, t| {
+        boxed(random_forest::RandomForest::from_json(random_forest::TREE_NAME, h, t))
+    }),
+    supervised(ensemble::STACKING, Tasks::Supervised, |h, t| {
+        boxed(ensemble::Ensemble::from_json(ensemble::STACKING, h, t))
+    }),
+    supervised(ensemble::BLENDING, Tasks::Supervised, |h, t| {
+        boxed(ensemble::Ensemble::from_json(ensemble::BLENDING, h, t))
+    }),
+    supervised(ensemble::BAGGING, Tasks::Supervised, |h, t| {
+        boxed(ensemble::Ensemble::from_json(ensemble::BAGGING, h, t))
+    }),
+    supervised(mlp::NAME, Tasks::Supervised, |h, t| boxed(mlp::Mlp::from_json(h, t))),
+    supervised(svm::NAME, Tasks::Only(Task::Binary), |h, _| boxed(svm::Svm::from_json(h))),
+    Registration {
+        unsupervised: true,
+        ..supervised(isolation_forest::NAME, Tasks::Only(Task::Anomaly), |h, _| {
+            boxed(isolation_forest::IsolationForest::from_json(h))
+        })
+    },
+    Registration {
+        unsupervised: true,
+        ..supervised(kmeans::NAME, Tasks::Only(Task::Clustering), |h, _| boxed(kmeans::KMeans::from_json(h)))
+    },
 ];
+
+/// The registration of the algorithm called `name`.
+pub fn registration(name: &str) -> Option<&'static Registration> {
+    REGISTRY.iter().find(|r| r.name == name)
+}
+
+/// The algorithm names `aimass.train` accepts.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|r| r.name)
+}
 
 /// The task of an algorithm trained without a target, if it is one.
 pub fn unsupervised_task(name: &str) -> Option<Task> {
-    match name {
-        isolation_forest::NAME => Some(Task::Anomaly),
-        kmeans::NAME => Some(Task::Clustering),
+    match registration(name)? {
+        Registration { unsupervised: true, tasks: Tasks::Only(t), .. } => Some(*t),
         _ => None,
     }
 }
@@ -225,39 +302,12 @@ impl FittedModel {
 
 /// Looks up an algorithm by name and validates its hyperparameters for the task.
 pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algorithm>> {
-    let algorithm: Box<dyn Algorithm> = match name {
-        logistic::NAME => Box::new(logistic::Logistic::from_json(hyperparams)?),
-        linear::NAME => Box::new(linear::Linear::from_json(hyperparams)?),
-        scorecard::NAME => Box::new(scorecard::Scorecard::from_json(hyperparams)?),
-        gradient_boosting::NAME => {
-            Box::new(gradient_boosting::GradientBoosting::from_json(hyperparams, task)?)
-        }
-        random_forest::NAME => {
-            Box::new(random_forest::RandomForest::from_json(random_forest::NAME, hyperparams, task)?)
-        }
-        random_forest::TREE_NAME => {
-            Box::new(random_forest::RandomForest::from_json(random_forest::TREE_NAME, hyperparams, task)?)
-        }
-        ensemble::STACKING => Box::new(ensemble::Ensemble::from_json(ensemble::STACKING, hyperparams, task)?),
-        ensemble::BLENDING => Box::new(ensemble::Ensemble::from_json(ensemble::BLENDING, hyperparams, task)?),
-        ensemble::BAGGING => Box::new(ensemble::Ensemble::from_json(ensemble::BAGGING, hyperparams, task)?),
-        isolation_forest::NAME => Box::new(isolation_forest::IsolationForest::from_json(hyperparams)?),
-        kmeans::NAME => Box::new(kmeans::KMeans::from_json(hyperparams)?),
-        mlp::NAME => Box::new(mlp::Mlp::from_json(hyperparams, task)?),
-        svm::NAME => Box::new(svm::Svm::from_json(hyperparams)?),
-        other => {
-            return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{other}\""))
-                .with_hint(format!("Available algorithms: {}.", ALGORITHMS.join(", "))))
-        }
+    let Some(r) = registration(name) else {
+        let available: Vec<&str> = names().collect();
+        return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{name}\""))
+            .with_hint(format!("Available algorithms: {}.", available.join(", "))));
     };
-    let supported = match name {
-        logistic::NAME | scorecard::NAME | svm::NAME => task == Task::Binary,
-        linear::NAME => task == Task::Regression,
-        isolation_forest::NAME => task == Task::Anomaly,
-        kmeans::NAME => task == Task::Clustering,
-        _ => task.supervised(),
-    };
-    if !supported {
+    if !r.tasks.supports(task) {
         return Err(AimassError::new(
             ErrorKind::InvalidParameter,
             format!("algorithm \"{name}\" does not support {} tasks", task.as_str()),
@@ -269,5 +319,36 @@ pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algo
             Task::Clustering => "Use algorithm => 'kmeans'.",
         }));
     }
-    Ok(algorithm)
+    (r.build)(hyperparams, task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TASKS: [Task; 4] = [Task::Binary, Task::Regression, Task::Anomaly, Task::Clustering];
+
+    #[test]
+    fn each_registered_algorithm_builds_for_its_tasks_only() {
+        let mut seen = std::collections::HashSet::new();
+        for r in REGISTRY {
+            assert!(seen.insert(r.name), "{} registered twice", r.name);
+            for task in TASKS {
+                // Defaults may not suit every task (stacking's default bases are binary), so the
+                // task refusal is told apart by its message.
+                let refused = match build(r.name, task, &serde_json::json!({})) {
+                    Ok(a) => {
+                        assert_eq!(a.name(), r.name);
+                        false
+                    }
+                    Err(e) => e.message.contains(&format!("algorithm \"{}\" does not support", r.name)),
+                };
+                assert_eq!(refused, !r.tasks.supports(task), "{} on {task:?}", r.name);
+            }
+            assert_eq!(unsupervised_task(r.name).is_some(), r.unsupervised, "{}", r.name);
+        }
+        assert_eq!(REGISTRY.len(), 13);
+        assert!(build("no_such", Task::Binary, &serde_json::json!({}))
+            .is_err_and(|e| e.hint.as_deref().is_some_and(|h| h.contains("kmeans"))));
+    }
 }

@@ -91,4 +91,6 @@ SELECT aimass.predict_proba(:corrupt_id, '{"age": 30}'::jsonb);
 UPDATE aimass.models SET artifact = '\x504b0304'::bytea WHERE id = :corrupt_id;
 SELECT aimass.predict_proba(:corrupt_id, '{"age": 30}'::jsonb);
 SELECT 'still alive' AS backend;
+-- The aimass. prefix is reserved: a misspelt setting is an error, not a placeholder.
+SET aimass.max_memroy = '1GB';
 \set VERBOSITY default
