@@ -3,6 +3,16 @@
 //! Layout (little endian): 8 bytes magic `AIMASS\x00M`, u16 format version, u32 payload length,
 //! u32 CRC-32 of the payload, then the payload (the [`Model`] in postcard encoding). A damaged,
 //! truncated or foreign artifact is an error, never a crash.
+//!
+//! **The postcard encoding of [`Model`] and of every type inside it is the file format** of
+//! models stored in customers' databases: postcard writes fields in declaration order and enum
+//! variants by index, with no names. Adding, removing or reordering a field or a variant of any
+//! serialized type (model, recipe, steps, fitted models, trees; also a dependency's type held in
+//! one) changes the format. `aimass-core/tests/golden_artifacts.rs` decodes committed artifacts of
+//! every variant and fails when that happens. A change on purpose bumps [`FORMAT_VERSION`]; the
+//! previous version's types are then frozen in a module of their own (`v3`), its artifacts are
+//! decoded by them and upgraded to the current types in [`decode`] — never refused — and its
+//! golden fixtures stay.
 
 use crate::error::{AimassError, ErrorKind, Result};
 use crate::model::Model;
@@ -43,6 +53,8 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
         return Err(corrupted("The artifact does not start with the aimass header."));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    // Every version this aimass wrote or writes is read here; today that is version 3 alone
+    // (0.1.0 already wrote it). Versions 1 and 2 never left development builds.
     if version != FORMAT_VERSION {
         return Err(corrupted(format!(
             "The artifact has format version {version}; this aimass reads version {FORMAT_VERSION}."
