@@ -93,29 +93,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     if req.search.is_none() && req.search_params.as_object().is_some_and(|m| !m.is_empty()) {
         return Err(AimassError::invalid_parameter("search_params needs search => 'grid' or 'random'"));
     }
-    let cv = match (req.search, req.folds, req.metric) {
-        (None, None, Some(_)) => {
-            return Err(AimassError::invalid_parameter(
-                "metric ranks configurations: give search or folds too",
-            ))
-        }
-        (None, None, None) => None,
-        (method, folds, metric) => {
-            let k = folds.unwrap_or(5);
-            if !(2..=20).contains(&k) {
-                return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")));
-            }
-            let configs = match method {
-                Some(m) => search::candidates(m, req.hyperparams, req.search_params, req.seed)?,
-                None => vec![req.hyperparams.clone()],
-            };
-            // Every configuration must be valid before any is fitted.
-            for c in &configs {
-                algorithms::build(req.algorithm, encoding.task, c)?;
-            }
-            Some((method, k, search::metric(encoding.task, metric)?, configs))
-        }
-    };
+    let cv = cross_validation_plan(req, encoding.task)?;
     // Without labels (unsupervised, no target) every row counts as class 0.
     let labels = match req.target {
         Some(t) if encoding.task.supervised() || encoding.positive.is_some() => encoding.labels(t)?,
@@ -123,51 +101,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     };
     let labelled_binary = encoding.task == Task::Binary || encoding.positive.is_some();
 
-    let is_test_all = match &req.split {
-        SplitSpec::Random => split::random(labels.len(), req.test_size, req.seed),
-        SplitSpec::Stratified if labelled_binary => split::stratified(&labels, req.test_size, req.seed),
-        SplitSpec::Stratified => split::random(labels.len(), req.test_size, req.seed),
-        SplitSpec::Column(_) | SplitSpec::Time(_) => {
-            let col = req.split_column.ok_or_else(|| AimassError::internal("split column not read"))?;
-            match &req.split {
-                SplitSpec::Column(_) => split::by_column(col)?,
-                _ => match &col.data {
-                    crate::data::ColumnData::Numeric(order) => split::by_time(order, req.test_size),
-                    _ => return Err(AimassError::internal("time split column not numeric")),
-                },
-            }
-        }
-    };
-    // Rows with a NULL target take no part; with random/stratified splits they were drawn among
-    // the rest anyway (labels NaN fall in no stratum), so drop them from both parts here.
-    let mut train_idx = Vec::new();
-    let mut test_idx = Vec::new();
-    let mut null_target_rows = 0;
-    for (i, &y) in labels.iter().enumerate() {
-        if y.is_nan() {
-            null_target_rows += 1;
-        } else if is_test_all[i] {
-            test_idx.push(i);
-        } else {
-            train_idx.push(i);
-        }
-    }
-    if train_idx.is_empty() || test_idx.is_empty() {
-        return Err(AimassError::data(format!(
-            "the split leaves {} training and {} test rows",
-            train_idx.len(),
-            test_idx.len()
-        ))
-        .with_detail(format!("Split \"{}\" must give rows to both parts.", req.split.as_string()))
-        .with_hint("For split => 'column:<name>', mark test rows with the value 'test'."));
-    }
-    if encoding.task == Task::Binary {
-        let pos = train_idx.iter().filter(|&&i| labels[i] == 1.0).count();
-        if pos == 0 || pos == train_idx.len() {
-            return Err(AimassError::data("the training rows hold only one class")
-                .with_hint("Use split => 'stratified' or more data."));
-        }
-    }
+    let (train_idx, test_idx, null_target_rows) = split_rows(req, &labels, labelled_binary, encoding.task)?;
 
     let train_cols: Vec<Column> = req.features.iter().map(|c| c.take(&train_idx)).collect();
     let train_refs: Vec<&Column> = train_cols.iter().collect();
@@ -226,27 +160,7 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let threads = req.threads.max(1);
     let train_scores = score_rows(&model, &req.features, &train_idx, threads)?;
     let test_scores = score_rows(&model, &req.features, &test_idx, threads)?;
-    let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
-    let mut metrics = json!({
-        "train": metrics_json(model.task(), &train_scores, &y, 0.5)?,
-        "test": metrics_json(model.task(), &test_scores, &test_y, 0.5)?,
-    });
-    if model.task() == Task::Binary {
-        // The model card's curves, on the test rows (the training rows when none were held out).
-        let (part, scores, ys) = if test_scores.is_empty() {
-            ("train", &train_scores, &y[..])
-        } else {
-            ("test", &test_scores, &test_y[..])
-        };
-        let positive: Vec<bool> = ys.iter().map(|&v| v > 0.5).collect();
-        metrics["curves"] = serde_json::to_value(curves::summary(part, scores, &positive, 101))
-            .map_err(|e| AimassError::internal(format!("cannot encode curves: {e}")))?;
-    }
-    if let algorithms::FittedModel::KMeans(k) = &model.fitted {
-        for (part, rows) in [("train", &train_idx), ("test", &test_idx)] {
-            metrics[part]["inertia"] = json!(inertia(&model, k, &req.features, rows)?);
-        }
-    }
+    let mut metrics = measure(&model, req, &labels, (&train_idx, &train_scores), (&test_idx, &test_scores))?;
     if let Some(r) = search_report {
         metrics[if req.search.is_some() { "search" } else { "cv" }] = r;
     }
@@ -270,6 +184,125 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
         test_rows: test_idx.len(),
         null_target_rows,
     })
+}
+
+/// The metrics of both parts (with the model card's curves for a binary target, and the
+/// inertia of a clustering), from the rows' scores.
+fn measure(
+    model: &Model,
+    req: &TrainRequest<'_>,
+    labels: &[f64],
+    (train_idx, train_scores): (&[usize], &[f64]),
+    (test_idx, test_scores): (&[usize], &[f64]),
+) -> Result<Value> {
+    let y: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
+    let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
+    let mut metrics = json!({
+        "train": metrics_json(model.task(), train_scores, &y, 0.5)?,
+        "test": metrics_json(model.task(), test_scores, &test_y, 0.5)?,
+    });
+    if model.task() == Task::Binary {
+        // The model card's curves, on the test rows (the training rows when none were held out).
+        let (part, scores, ys) = if test_scores.is_empty() {
+            ("train", train_scores, &y[..])
+        } else {
+            ("test", test_scores, &test_y[..])
+        };
+        let positive: Vec<bool> = ys.iter().map(|&v| v > 0.5).collect();
+        metrics["curves"] = serde_json::to_value(curves::summary(part, scores, &positive, 101))
+            .map_err(|e| AimassError::internal(format!("cannot encode curves: {e}")))?;
+    }
+    if let algorithms::FittedModel::KMeans(k) = &model.fitted {
+        for (part, rows) in [("train", train_idx), ("test", test_idx)] {
+            metrics[part]["inertia"] = json!(inertia(model, k, &req.features, rows)?);
+        }
+    }
+    Ok(metrics)
+}
+
+/// What a search or cross-validation will run: the method, k, the metric and whether higher is
+/// better, and the configurations (each validated before any is fitted); `None` without either.
+type CvPlan = (Option<search::Method>, usize, (&'static str, bool), Vec<Value>);
+
+fn cross_validation_plan(req: &TrainRequest<'_>, task: Task) -> Result<Option<CvPlan>> {
+    Ok(match (req.search, req.folds, req.metric) {
+        (None, None, Some(_)) => {
+            return Err(AimassError::invalid_parameter(
+                "metric ranks configurations: give search or folds too",
+            ))
+        }
+        (None, None, None) => None,
+        (method, folds, metric) => {
+            let k = folds.unwrap_or(5);
+            if !(2..=20).contains(&k) {
+                return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")));
+            }
+            let configs = match method {
+                Some(m) => search::candidates(m, req.hyperparams, req.search_params, req.seed)?,
+                None => vec![req.hyperparams.clone()],
+            };
+            // Every configuration must be valid before any is fitted.
+            for c in &configs {
+                algorithms::build(req.algorithm, task, c)?;
+            }
+            Some((method, k, search::metric(task, metric)?, configs))
+        }
+    })
+}
+
+/// The training and test rows, and how many rows were left out for a NULL target.
+fn split_rows(
+    req: &TrainRequest<'_>,
+    labels: &[f64],
+    labelled_binary: bool,
+    task: Task,
+) -> Result<(Vec<usize>, Vec<usize>, usize)> {
+    let is_test_all = match &req.split {
+        SplitSpec::Random => split::random(labels.len(), req.test_size, req.seed),
+        SplitSpec::Stratified if labelled_binary => split::stratified(labels, req.test_size, req.seed),
+        SplitSpec::Stratified => split::random(labels.len(), req.test_size, req.seed),
+        SplitSpec::Column(_) | SplitSpec::Time(_) => {
+            let col = req.split_column.ok_or_else(|| AimassError::internal("split column not read"))?;
+            match &req.split {
+                SplitSpec::Column(_) => split::by_column(col)?,
+                _ => match &col.data {
+                    crate::data::ColumnData::Numeric(order) => split::by_time(order, req.test_size),
+                    _ => return Err(AimassError::internal("time split column not numeric")),
+                },
+            }
+        }
+    };
+    // Rows with a NULL target take no part; with random/stratified splits they were drawn among
+    // the rest anyway (labels NaN fall in no stratum), so drop them from both parts here.
+    let mut train_idx = Vec::new();
+    let mut test_idx = Vec::new();
+    let mut null_target_rows = 0;
+    for (i, &y) in labels.iter().enumerate() {
+        if y.is_nan() {
+            null_target_rows += 1;
+        } else if is_test_all[i] {
+            test_idx.push(i);
+        } else {
+            train_idx.push(i);
+        }
+    }
+    if train_idx.is_empty() || test_idx.is_empty() {
+        return Err(AimassError::data(format!(
+            "the split leaves {} training and {} test rows",
+            train_idx.len(),
+            test_idx.len()
+        ))
+        .with_detail(format!("Split \"{}\" must give rows to both parts.", req.split.as_string()))
+        .with_hint("For split => 'column:<name>', mark test rows with the value 'test'."));
+    }
+    if task == Task::Binary {
+        let pos = train_idx.iter().filter(|&&i| labels[i] == 1.0).count();
+        if pos == 0 || pos == train_idx.len() {
+            return Err(AimassError::data("the training rows hold only one class")
+                .with_hint("Use split => 'stratified' or more data."));
+        }
+    }
+    Ok((train_idx, test_idx, null_target_rows))
 }
 
 /// The target encoding: inferred from the target for supervised algorithms; for those trained

@@ -36,7 +36,12 @@ fn case(name: &'static str, algorithm: &'static str, hyperparams: Value, preproc
 fn cases() -> Vec<Case> {
     vec![
         case("logistic_one_hot", "logistic", json!({}), json!({"encode": "one_hot"})),
-        case("logistic_ordinal_min_max", "logistic", json!({}), json!({"encode": "ordinal", "scale": "min_max"})),
+        case(
+            "logistic_ordinal_min_max",
+            "logistic",
+            json!({}),
+            json!({"encode": "ordinal", "scale": "min_max"}),
+        ),
         case(
             "logistic_target_robust_clip",
             "logistic",
