@@ -6,6 +6,57 @@ use std::collections::BTreeSet;
 
 use crate::error::{AimassError, Result};
 
+/// One hyperparameter: its name, type and range, default and a one-line doc. The option reader
+/// ([`Options::int`], [`Options::num`]), the error messages, the stored `hyperparams` and
+/// `aimass.hyperparameters(algorithm)` all read this one definition.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub doc: &'static str,
+}
+
+/// A hyperparameter's type, range and default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    Integer { min: i64, max: i64, default: i64 },
+    Number { min: f64, max: f64, default: f64 },
+}
+
+impl Param {
+    pub const fn integer(name: &'static str, min: i64, max: i64, default: i64, doc: &'static str) -> Param {
+        Param { name, kind: Kind::Integer { min, max, default }, doc }
+    }
+
+    pub const fn number(name: &'static str, min: f64, max: f64, default: f64, doc: &'static str) -> Param {
+        Param { name, kind: Kind::Number { min, max, default }, doc }
+    }
+
+    /// `integer` or `number`.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Integer { .. } => "integer",
+            Kind::Number { .. } => "number",
+        }
+    }
+
+    /// The default as JSON.
+    pub fn default_value(&self) -> Value {
+        match self.kind {
+            Kind::Integer { default, .. } => Value::from(default),
+            Kind::Number { default, .. } => Value::from(default),
+        }
+    }
+
+    /// The accepted range, e.g. `1 – 10000`.
+    pub fn range(&self) -> String {
+        match self.kind {
+            Kind::Integer { min, max, .. } => format!("{min} – {max}"),
+            Kind::Number { min, max, .. } => format!("{min} – {max}"),
+        }
+    }
+}
+
 pub struct Options<'a> {
     what: &'static str,
     map: Option<&'a Map<String, Value>>,
@@ -65,6 +116,22 @@ impl<'a> Options<'a> {
             )));
         }
         Ok(Some(x))
+    }
+
+    /// An integer hyperparameter, its default when absent.
+    pub fn int(&mut self, p: &Param) -> Result<i64> {
+        match p.kind {
+            Kind::Integer { min, max, default } => Ok(self.integer(p.name, min, max)?.unwrap_or(default)),
+            Kind::Number { .. } => Err(AimassError::internal(format!("{} is not an integer", p.name))),
+        }
+    }
+
+    /// A numeric hyperparameter, its default when absent.
+    pub fn num(&mut self, p: &Param) -> Result<f64> {
+        match p.kind {
+            Kind::Number { min, max, default } => Ok(self.number(p.name, min, max)?.unwrap_or(default)),
+            Kind::Integer { .. } => Err(AimassError::internal(format!("{} is not a number", p.name))),
+        }
     }
 
     pub fn boolean(&mut self, key: &'static str) -> Result<Option<bool>> {

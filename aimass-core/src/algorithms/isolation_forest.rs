@@ -6,12 +6,7 @@
 //! is `2^(−E[h(x)] / c(max_samples))` in (0, 1]: near 1 for rows isolated quickly (anomalies),
 //! about 0.5 or below for ordinary rows — as scikit-learn's `score_samples`, negated.
 //!
-//! | name | default | range | purpose |
-//! |---|---|---|---|
-//! | n_trees | 100 | 1 – 10000 | trees |
-//! | max_samples | 256 | 2 – 1e9 | rows per tree (all rows when fewer) |
-//! | max_depth | ⌈log2 max_samples⌉ | 1 – 64 | depth limit |
-//! | seed | 42 | | subsamples, inputs and split values |
+//! Hyperparameters: [`PARAMS`], one spec each (name, range, default, doc).
 
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -21,7 +16,7 @@ use super::random_forest::grow_parallel;
 use super::tree::{Combine, Node, Tree, TreeEnsemble};
 use super::{Algorithm, FitContext, FittedModel};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::split::SplitMix64;
 
 pub const NAME: &str = "isolation_forest";
@@ -64,14 +59,22 @@ pub struct IsolationForest {
     pub seed: u64,
 }
 
+const N_TREES: Param = Param::integer("n_trees", 1, 10_000, 100, "Trees.");
+const MAX_SAMPLES: Param =
+    Param::integer("max_samples", 2, 1_000_000_000, 256, "Rows per tree (all rows when fewer).");
+const SEED: Param = Param::integer("seed", i64::MIN, i64::MAX, 42, "Subsamples, inputs and split values.");
+/// The hyperparameters with a fixed default (`max_depth`, default ⌈log2 max_samples⌉, is read
+/// apart).
+pub const PARAMS: &[Param] = &[N_TREES, MAX_SAMPLES, SEED];
+
 impl IsolationForest {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let p = Self {
-            n_trees: o.integer("n_trees", 1, 10_000)?.unwrap_or(100) as usize,
-            max_samples: o.integer("max_samples", 2, 1_000_000_000)?.unwrap_or(256) as usize,
+            n_trees: o.int(&N_TREES)? as usize,
+            max_samples: o.int(&MAX_SAMPLES)? as usize,
             max_depth: o.integer("max_depth", 1, 64)?.map(|d| d as usize),
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            seed: o.int(&SEED)? as u64,
         };
         o.finish()?;
         Ok(p)

@@ -3,13 +3,7 @@
 //! distances to the nearest centre), on the preprocessed inputs (standardized numbers, one-hot
 //! categories by default). `aimass.predict` gives a row's cluster, 0 .. n_clusters − 1.
 //!
-//! | name | default | range | purpose |
-//! |---|---|---|---|
-//! | n_clusters | 8 | 1 – 1000 | clusters |
-//! | n_init | 4 | 1 – 100 | runs from different seeds; the lowest inertia wins |
-//! | max_iterations | 300 | 1 – 100000 | Lloyd iterations per run |
-//! | tolerance | 1e-4 | ≥ 0 | stop when no centre moves more than this (squared, relative to the data's variance) |
-//! | seed | 42 | | seeds |
+//! Hyperparameters: [`PARAMS`], one spec each (name, range, default, doc).
 
 use ndarray::{Array1, Array2, ArrayView1};
 use serde::{Deserialize, Serialize};
@@ -17,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{Algorithm, FitContext, FittedModel, Progress};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::split::SplitMix64;
 
 pub const NAME: &str = "kmeans";
@@ -64,15 +58,29 @@ pub struct KMeans {
     pub seed: u64,
 }
 
+const N_CLUSTERS: Param = Param::integer("n_clusters", 1, 1000, 8, "Clusters.");
+const N_INIT: Param =
+    Param::integer("n_init", 1, 100, 4, "Runs from different seeds; the lowest inertia wins.");
+const MAX_ITERATIONS: Param = Param::integer("max_iterations", 1, 100_000, 300, "Lloyd iterations per run.");
+const TOLERANCE: Param = Param::number(
+    "tolerance",
+    0.0,
+    1.0,
+    1e-4,
+    "Stop when no centre moves more than this (squared, relative to the data's variance).",
+);
+const SEED: Param = Param::integer("seed", i64::MIN, i64::MAX, 42, "Seeds.");
+pub const PARAMS: &[Param] = &[N_CLUSTERS, N_INIT, MAX_ITERATIONS, TOLERANCE, SEED];
+
 impl KMeans {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let p = Self {
-            n_clusters: o.integer("n_clusters", 1, 1000)?.unwrap_or(8) as usize,
-            n_init: o.integer("n_init", 1, 100)?.unwrap_or(4) as usize,
-            max_iterations: o.integer("max_iterations", 1, 100_000)?.unwrap_or(300) as usize,
-            tolerance: o.number("tolerance", 0.0, 1.0)?.unwrap_or(1e-4),
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            n_clusters: o.int(&N_CLUSTERS)? as usize,
+            n_init: o.int(&N_INIT)? as usize,
+            max_iterations: o.int(&MAX_ITERATIONS)? as usize,
+            tolerance: o.num(&TOLERANCE)?,
+            seed: o.int(&SEED)? as u64,
         };
         o.finish()?;
         Ok(p)

@@ -2,11 +2,7 @@
 //! ([`super::newton`]) up to 1024 inputs, linfa-logistic's L-BFGS beyond (or when the Hessian is
 //! singular: no ridge and collinear inputs).
 //!
-//! | name | default | range | purpose |
-//! |---|---|---|---|
-//! | alpha | 1.0 | ≥ 0 | L2 penalty on the coefficients (scikit-learn's 1 / C) |
-//! | max_iterations | 500 | 1 – 100000 | Newton (or L-BFGS) iterations |
-//! | tolerance | 1e-4 | > 0 | Newton stops when the gradient norm is below tolerance × 1e-3 (L-BFGS below tolerance) |
+//! Hyperparameters: [`PARAMS`], one spec each (name, range, default, doc).
 
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
@@ -15,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{Algorithm, FitContext, FittedModel, Inputs, LinearModel, Link};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 
 pub const NAME: &str = "logistic";
 
@@ -26,25 +22,33 @@ pub struct Logistic {
     pub tolerance: f64,
 }
 
+const ALPHA: Param =
+    Param::number("alpha", 0.0, 1e12, 1.0, "L2 penalty on the coefficients (scikit-learn's 1 / C).");
+const MAX_ITERATIONS: Param =
+    Param::integer("max_iterations", 1, 100_000, 500, "Newton (or L-BFGS) iterations.");
+const TOLERANCE: Param = Param::number(
+    "tolerance",
+    f64::MIN_POSITIVE,
+    1.0,
+    1e-4,
+    "Newton stops when the gradient norm is below tolerance × 1e-3 (L-BFGS below tolerance).",
+);
+pub const PARAMS: &[Param] = &[ALPHA, MAX_ITERATIONS, TOLERANCE];
+
 impl Default for Logistic {
     fn default() -> Self {
-        Self { alpha: 1.0, max_iterations: 500, tolerance: 1e-4 }
+        Self::from_json(&Value::Null).expect("the defaults are valid")
     }
 }
 
 impl Logistic {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
-        let mut p = Self::default();
-        if let Some(a) = o.number("alpha", 0.0, 1e12)? {
-            p.alpha = a;
-        }
-        if let Some(n) = o.integer("max_iterations", 1, 100_000)? {
-            p.max_iterations = n as u64;
-        }
-        if let Some(t) = o.number("tolerance", f64::MIN_POSITIVE, 1.0)? {
-            p.tolerance = t;
-        }
+        let p = Self {
+            alpha: o.num(&ALPHA)?,
+            max_iterations: o.int(&MAX_ITERATIONS)? as u64,
+            tolerance: o.num(&TOLERANCE)?,
+        };
         o.finish()?;
         Ok(p)
     }
