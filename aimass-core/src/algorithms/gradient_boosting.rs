@@ -8,18 +8,7 @@
 //!
 //! | name | default | range | purpose |
 //! |---|---|---|---|
-//! | n_estimators | 100 | 1 – 100000 | boosting rounds |
-//! | learning_rate | 0.1 | (0, 1] | shrinkage |
-//! | num_leaves | 31 | 2 – 4096 | leaves per tree |
-//! | max_depth | 0 | 0 – 64 | depth limit, 0 for none |
-//! | min_data_in_leaf | 20 | 1 – 1e9 | rows per leaf |
-//! | min_sum_hessian | 1e-3 | ≥ 0 | hessian per leaf |
-//! | lambda_l2 | 0 | ≥ 0 | L2 penalty on leaf values |
-//! | max_bins | 255 | 2 – 255 | histogram bins per input |
 //! | monotone_constraints | {} | feature → 1 or −1 | the prediction never falls (1) or never rises (−1) as the feature grows; numeric features only |
-//! | early_stopping_rounds | 0 | 0 – 10000 | stop when the validation loss has not improved for this many rounds and keep the best round's trees (0: off) |
-//! | validation_fraction | 0.1 | (0, 0.5] | share of the training rows held out (stratified for binary targets) for early stopping |
-//! | seed | 42 | | draws the validation rows |
 //! | class_weight | none | "balanced" | weight classes by total / (2 · class weight) (binary) |
 //!
 //! Sample weights (`weight_column`) scale each row's gradient and hessian; the validation loss of
@@ -37,7 +26,7 @@ use super::tree::{Combine, TreeEnsemble};
 use super::{Algorithm, FitContext, FittedModel, Inputs, Progress};
 use crate::error::{AimassError, Result};
 use crate::inputs::for_each_block;
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::preprocess::{FeatureStep, Recipe};
 use crate::split::{self, SplitMix64};
 use crate::task::Task;
@@ -67,23 +56,55 @@ pub struct GradientBoosting {
     pub balanced: bool,
 }
 
+const N_ESTIMATORS: Param = Param::integer("n_estimators", 1, 100_000, 100, "Boosting rounds.");
+const LEARNING_RATE: Param = Param::number("learning_rate", 1e-6, 1.0, 0.1, "Shrinkage.");
+const NUM_LEAVES: Param = Param::integer("num_leaves", 2, 4096, 31, "Leaves per tree.");
+const MAX_DEPTH: Param = Param::integer("max_depth", 0, 64, 0, "Depth limit, 0 for none.");
+const MIN_DATA_IN_LEAF: Param = Param::integer("min_data_in_leaf", 1, 1_000_000_000, 20, "Rows per leaf.");
+const MIN_SUM_HESSIAN: Param = Param::number("min_sum_hessian", 0.0, 1e12, 1e-3, "Hessian per leaf.");
+const LAMBDA_L2: Param = Param::number("lambda_l2", 0.0, 1e12, 0.0, "L2 penalty on leaf values.");
+const MAX_BINS: Param = Param::integer("max_bins", 2, 255, 255, "Histogram bins per input.");
+const EARLY_STOPPING_ROUNDS: Param = Param::integer("early_stopping_rounds", 0, 10_000, 0, "Stop when the validation loss has not improved for this many rounds and keep the best round's trees (0: off).");
+const VALIDATION_FRACTION: Param = Param::number(
+    "validation_fraction",
+    1e-6,
+    0.5,
+    0.1,
+    "Share of the training rows held out (stratified for binary targets) for early stopping.",
+);
+const SEED: Param = Param::integer("seed", i64::MIN, i64::MAX, 42, "Draws the validation rows.");
+/// The hyperparameters with a spec (the others are read apart).
+pub const PARAMS: &[Param] = &[
+    N_ESTIMATORS,
+    LEARNING_RATE,
+    NUM_LEAVES,
+    MAX_DEPTH,
+    MIN_DATA_IN_LEAF,
+    MIN_SUM_HESSIAN,
+    LAMBDA_L2,
+    MAX_BINS,
+    EARLY_STOPPING_ROUNDS,
+    VALIDATION_FRACTION,
+    SEED,
+];
+
 impl GradientBoosting {
     pub fn from_json(value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let p = Self {
             task,
-            n_estimators: o.integer("n_estimators", 1, 100_000)?.unwrap_or(100) as usize,
-            learning_rate: o.number("learning_rate", 1e-6, 1.0)?.unwrap_or(0.1),
-            num_leaves: o.integer("num_leaves", 2, 4096)?.unwrap_or(31) as usize,
-            max_depth: o.integer("max_depth", 0, 64)?.unwrap_or(0) as usize,
-            min_data_in_leaf: o.integer("min_data_in_leaf", 1, 1_000_000_000)?.unwrap_or(20) as usize,
-            min_sum_hessian: o.number("min_sum_hessian", 0.0, 1e12)?.unwrap_or(1e-3),
-            lambda_l2: o.number("lambda_l2", 0.0, 1e12)?.unwrap_or(0.0),
-            max_bins: o.integer("max_bins", 2, 255)?.unwrap_or(255) as usize,
+            n_estimators: o.int(&N_ESTIMATORS)? as usize,
+            learning_rate: o.num(&LEARNING_RATE)?,
+            num_leaves: o.int(&NUM_LEAVES)? as usize,
+            max_depth: o.int(&MAX_DEPTH)? as usize,
+            min_data_in_leaf: o.int(&MIN_DATA_IN_LEAF)? as usize,
+            min_sum_hessian: o.num(&MIN_SUM_HESSIAN)?,
+            lambda_l2: o.num(&LAMBDA_L2)?,
+            max_bins: o.int(&MAX_BINS)? as usize,
             monotone: monotone_from_json(o.object("monotone_constraints")?)?,
-            early_stopping_rounds: o.integer("early_stopping_rounds", 0, 10_000)?.unwrap_or(0) as usize,
-            validation_fraction: o.number("validation_fraction", 1e-6, 0.5)?.unwrap_or(0.1),
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            early_stopping_rounds: o.int(&EARLY_STOPPING_ROUNDS)? as usize,
+            validation_fraction: o.num(&VALIDATION_FRACTION)?,
+            seed: o.int(&SEED)? as u64,
             balanced: super::random_forest::class_weight_option(&mut o, task)?,
         };
         o.finish()?;

@@ -11,15 +11,7 @@
 //! | name | default | range | purpose |
 //! |---|---|---|---|
 //! | hidden | [64, 32] | 1 – 4 layers of 1 – 1024 units | hidden layer sizes |
-//! | epochs | 200 | 1 – 10000 | most passes over the training rows |
-//! | batch_size | 256 | 1 – 65536 | rows per step |
-//! | learning_rate | 1e-3 | (0, 1] | AdamW step |
-//! | weight_decay | 1e-2 | ≥ 0 | AdamW decoupled weight decay |
-//! | dropout | 0.5 | [0, 0.9] | share of hidden units dropped while training |
 //! | batch_norm | true | | batch normalization after each hidden linear layer |
-//! | patience | 10 | 1 – 1000 | epochs without a better validation loss before stopping |
-//! | validation_fraction | 0.1 | (0, 0.5] | training rows held out (stratified) for early stopping |
-//! | seed | 42 | | weights, batches, dropout and the validation rows |
 //!
 //! Sample weights (`weight_column`) weight each row's loss.
 
@@ -31,7 +23,7 @@ use serde_json::{json, Value};
 
 use super::{Algorithm, FitContext, FittedModel, Progress};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::split::{self, SplitMix64};
 use crate::task::Task;
 
@@ -122,6 +114,27 @@ pub struct Mlp {
     pub seed: u64,
 }
 
+const EPOCHS: Param = Param::integer("epochs", 1, 10_000, 200, "Most passes over the training rows.");
+const BATCH_SIZE: Param = Param::integer("batch_size", 1, 65_536, 256, "Rows per step.");
+const LEARNING_RATE: Param = Param::number("learning_rate", 1e-9, 1.0, 1e-3, "AdamW step.");
+const WEIGHT_DECAY: Param = Param::number("weight_decay", 0.0, 10.0, 1e-2, "AdamW decoupled weight decay.");
+const DROPOUT: Param =
+    Param::number("dropout", 0.0, 0.9, 0.5, "Share of hidden units dropped while training.");
+const PATIENCE: Param =
+    Param::integer("patience", 1, 1000, 10, "Epochs without a better validation loss before stopping.");
+const VALIDATION_FRACTION: Param = Param::number(
+    "validation_fraction",
+    1e-6,
+    0.5,
+    0.1,
+    "Training rows held out (stratified) for early stopping.",
+);
+const SEED: Param =
+    Param::integer("seed", i64::MIN, i64::MAX, 42, "Weights, batches, dropout and the validation rows.");
+/// The hyperparameters with a spec (the others are read apart).
+pub const PARAMS: &[Param] =
+    &[EPOCHS, BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, DROPOUT, PATIENCE, VALIDATION_FRACTION, SEED];
+
 impl Mlp {
     pub fn from_json(value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
@@ -145,15 +158,15 @@ impl Mlp {
         let p = Self {
             task,
             hidden,
-            epochs: o.integer("epochs", 1, 10_000)?.unwrap_or(200) as usize,
-            batch_size: o.integer("batch_size", 1, 65_536)?.unwrap_or(256) as usize,
-            learning_rate: o.number("learning_rate", 1e-9, 1.0)?.unwrap_or(1e-3),
-            weight_decay: o.number("weight_decay", 0.0, 10.0)?.unwrap_or(1e-2),
-            dropout: o.number("dropout", 0.0, 0.9)?.unwrap_or(0.5),
+            epochs: o.int(&EPOCHS)? as usize,
+            batch_size: o.int(&BATCH_SIZE)? as usize,
+            learning_rate: o.num(&LEARNING_RATE)?,
+            weight_decay: o.num(&WEIGHT_DECAY)?,
+            dropout: o.num(&DROPOUT)?,
             batch_norm: o.boolean("batch_norm")?.unwrap_or(true),
-            patience: o.integer("patience", 1, 1000)?.unwrap_or(10) as usize,
-            validation_fraction: o.number("validation_fraction", 1e-6, 0.5)?.unwrap_or(0.1),
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            patience: o.int(&PATIENCE)? as usize,
+            validation_fraction: o.num(&VALIDATION_FRACTION)?,
+            seed: o.int(&SEED)? as u64,
         };
         o.finish()?;
         Ok(p)

@@ -90,9 +90,12 @@ pub const REGISTRY: &[Registration] = &[
             boxed(scorecard::Scorecard::from_json(h))
         })
     },
-    supervised(gradient_boosting::NAME, Tasks::Supervised, |h, t| {
-        boxed(gradient_boosting::GradientBoosting::from_json(h, t))
-    }),
+    Registration {
+        params: gradient_boosting::PARAMS,
+        ..supervised(gradient_boosting::NAME, Tasks::Supervised, |h, t| {
+            boxed(gradient_boosting::GradientBoosting::from_json(h, t))
+        })
+    },
     supervised(random_forest::NAME, Tasks::Supervised, |h, t| {
         boxed(random_forest::RandomForest::from_json(random_forest::NAME, h, t))
     }),
@@ -108,7 +111,10 @@ pub const REGISTRY: &[Registration] = &[
     supervised(ensemble::BAGGING, Tasks::Supervised, |h, t| {
         boxed(ensemble::Ensemble::from_json(ensemble::BAGGING, h, t))
     }),
-    supervised(mlp::NAME, Tasks::Supervised, |h, t| boxed(mlp::Mlp::from_json(h, t))),
+    Registration {
+        params: mlp::PARAMS,
+        ..supervised(mlp::NAME, Tasks::Supervised, |h, t| boxed(mlp::Mlp::from_json(h, t)))
+    },
     supervised(svm::NAME, Tasks::Only(Task::Binary), |h, _| boxed(svm::Svm::from_json(h))),
     Registration {
         unsupervised: true,
