@@ -48,12 +48,23 @@ impl Param {
         }
     }
 
-    /// The accepted range, e.g. `1 – 10000`.
+    /// The accepted range for people, e.g. `1 – 10000`, `> 0`, `1e-6 – 1`, `any`.
     pub fn range(&self) -> String {
         match self.kind {
+            Kind::Integer { min: i64::MIN, max: i64::MAX, .. } => "any".into(),
             Kind::Integer { min, max, .. } => format!("{min} – {max}"),
-            Kind::Number { min, max, .. } => format!("{min} – {max}"),
+            Kind::Number { min, max, .. } if min == f64::MIN_POSITIVE => format!("> 0 – {}", short(max)),
+            Kind::Number { min, max, .. } => format!("{} – {}", short(min), short(max)),
         }
+    }
+}
+
+/// A number as people write it in a table: `1e12`, `1e-6`, `0.5`.
+fn short(x: f64) -> String {
+    if x != 0.0 && (x.abs() >= 1e6 || x.abs() < 1e-3) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
     }
 }
 
