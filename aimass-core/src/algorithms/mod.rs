@@ -86,6 +86,7 @@ pub const REGISTRY: &[Registration] = &[
     supervised(linear::NAME, Tasks::Only(Task::Regression), |h, _| boxed(linear::Linear::from_json(h))),
     Registration {
         bins_every_feature: true,
+        params: scorecard::PARAMS,
         ..supervised(scorecard::NAME, Tasks::Only(Task::Binary), |h, _| {
             boxed(scorecard::Scorecard::from_json(h))
         })
@@ -115,7 +116,10 @@ pub const REGISTRY: &[Registration] = &[
         params: mlp::PARAMS,
         ..supervised(mlp::NAME, Tasks::Supervised, |h, t| boxed(mlp::Mlp::from_json(h, t)))
     },
-    supervised(svm::NAME, Tasks::Only(Task::Binary), |h, _| boxed(svm::Svm::from_json(h))),
+    Registration {
+        params: svm::PARAMS,
+        ..supervised(svm::NAME, Tasks::Only(Task::Binary), |h, _| boxed(svm::Svm::from_json(h)))
+    },
     Registration {
         unsupervised: true,
         params: isolation_forest::PARAMS,

@@ -8,9 +8,6 @@
 //!
 //! | name | default | range | purpose |
 //! |---|---|---|---|
-//! | pdo | 20 | 1e-6 – 1e6 | points to double the odds |
-//! | base_score | 600 | any | score at `base_odds` |
-//! | base_odds | 50 | 1e-12 – 1e12 | good:bad odds at `base_score` |
 //! | round | false | | round every bin's points to an integer |
 //! | drop_wrong_sign | false | | refit without features whose coefficient is negative (points that run against the bad rate), one at a time, worst first; a dropped feature scores 0 points |
 //! | alpha, max_iterations, tolerance | as `logistic` | | the logistic fit |
@@ -22,7 +19,7 @@ use serde_json::{json, Map, Value};
 use super::logistic::Logistic;
 use super::{Algorithm, FitContext, FittedModel, LinearModel};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::preprocess::FeatureStep;
 
 pub const NAME: &str = "scorecard";
@@ -69,6 +66,12 @@ pub struct Scorecard {
     drop_wrong_sign: bool,
 }
 
+const PDO: Param = Param::number("pdo", 1e-6, 1e6, 20.0, "Points to double the odds.");
+const BASE_SCORE: Param = Param::number("base_score", -1e9, 1e9, 600.0, "Score at `base_odds`.");
+const BASE_ODDS: Param = Param::number("base_odds", 1e-12, 1e12, 50.0, "Good:bad odds at `base_score`.");
+/// The hyperparameters with a spec (the others are read apart).
+pub const PARAMS: &[Param] = &[PDO, BASE_SCORE, BASE_ODDS];
+
 impl Scorecard {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut rest = Map::new();
@@ -81,9 +84,9 @@ impl Scorecard {
         }
         let mut o = Options::new(value, "hyperparams")?;
         let scaling = Scaling {
-            pdo: o.number("pdo", 1e-6, 1e6)?.unwrap_or(20.0),
-            base_score: o.number("base_score", -1e9, 1e9)?.unwrap_or(600.0),
-            base_odds: o.number("base_odds", 1e-12, 1e12)?.unwrap_or(50.0),
+            pdo: o.num(&PDO)?,
+            base_score: o.num(&BASE_SCORE)?,
+            base_odds: o.num(&BASE_ODDS)?,
             round: o.boolean("round")?.unwrap_or(false),
         };
         let drop_wrong_sign = o.boolean("drop_wrong_sign")?.unwrap_or(false);

@@ -4,11 +4,8 @@
 //! | name | default | range | purpose |
 //! |---|---|---|---|
 //! | kernel | "rbf" | "rbf", "linear", "polynomial" | kernel |
-//! | c | 1.0 | (0, 1e6] | penalty of margin violations (both classes) |
 //! | gamma | "scale" | "scale" or > 0 | rbf: `exp(−gamma·‖x − y‖²)`; "scale" is 1 / (inputs · variance of the inputs), as scikit-learn |
 //! | degree, coef0 | 3, 1 | | polynomial kernel `(x·y + coef0)^degree` |
-//! | eps | 1e-3 | > 0 | solver tolerance |
-//! | max_rows | 5000 | 10 – 20000 | refuse larger training sets (the kernel matrix is rows² numbers) |
 
 use linfa::dataset::Pr;
 use linfa::prelude::*;
@@ -18,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::{Algorithm, FitContext, FittedModel};
 use crate::error::{AimassError, ErrorKind, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 
 pub const NAME: &str = "svm";
 
@@ -98,6 +95,18 @@ pub struct Svm {
     max_rows: usize,
 }
 
+const C: Param = Param::number("c", 1e-9, 1e6, 1.0, "Penalty of margin violations (both classes).");
+const EPS: Param = Param::number("eps", 1e-12, 1.0, 1e-3, "Solver tolerance.");
+const MAX_ROWS: Param = Param::integer(
+    "max_rows",
+    10,
+    20_000,
+    5000,
+    "Refuse larger training sets (the kernel matrix is rows² numbers).",
+);
+/// The hyperparameters with a spec (the others are read apart).
+pub const PARAMS: &[Param] = &[C, EPS, MAX_ROWS];
+
 impl Svm {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
@@ -126,12 +135,7 @@ impl Svm {
                 )))
             }
         };
-        let p = Self {
-            kernel,
-            c: o.number("c", 1e-9, 1e6)?.unwrap_or(1.0),
-            eps: o.number("eps", 1e-12, 1.0)?.unwrap_or(1e-3),
-            max_rows: o.integer("max_rows", 10, 20_000)?.unwrap_or(5000) as usize,
-        };
+        let p = Self { kernel, c: o.num(&C)?, eps: o.num(&EPS)?, max_rows: o.int(&MAX_ROWS)? as usize };
         o.finish()?;
         Ok(p)
     }
