@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use super::linear_model::sigmoid;
 use super::{build, Algorithm, FitContext, FittedModel, LinearModel, Link};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::preprocess::Recipe;
 use crate::split::{self, SplitMix64};
 use crate::task::Task;
@@ -87,6 +87,38 @@ struct Base {
     name: String,
     hyperparams: Value,
 }
+
+const FOLDS: Param =
+    Param::integer("folds", 2, 20, 5, "Stacking: out-of-fold predictions (stratified) train the meta model.");
+const HOLDOUT: Param = Param::number(
+    "holdout",
+    0.01,
+    0.9,
+    0.2,
+    "Blending: share of the training rows the meta model is fitted on.",
+);
+const META_ALPHA: Param = Param::number(
+    "meta_alpha",
+    0.0,
+    1e6,
+    1.0,
+    "L2 penalty of the meta logistic regression (on the bases' log-odds).",
+);
+const N_ESTIMATORS: Param = Param::integer(
+    "n_estimators",
+    1,
+    1000,
+    10,
+    "Bagging: bootstrap fits of the base model; predictions averaged.",
+);
+const MAX_SAMPLES: Param =
+    Param::number("max_samples", 1e-6, 1.0, 1.0, "Bagging: each fit's rows as a share of the training rows.");
+const SEED: Param =
+    Param::integer("seed", i64::MIN, i64::MAX, 42, "Folds, holdout rows and bootstrap draws.");
+/// The specs of each kind (`estimators` / `estimator`, the base models, are read apart).
+pub const STACKING_PARAMS: &[Param] = &[FOLDS, META_ALPHA, SEED];
+pub const BLENDING_PARAMS: &[Param] = &[HOLDOUT, META_ALPHA, SEED];
+pub const BAGGING_PARAMS: &[Param] = &[N_ESTIMATORS, MAX_SAMPLES, SEED];
 
 impl Base {
     fn from_json(v: &Value, key: &str) -> Result<Base> {
@@ -163,20 +195,12 @@ impl Ensemble {
                     Ok((b, a))
                 })
                 .collect::<Result<_>>()?,
-            folds: if kind == STACKING { o.integer("folds", 2, 20)?.unwrap_or(5) as usize } else { 0 },
-            holdout: if kind == BLENDING { o.number("holdout", 0.01, 0.9)?.unwrap_or(0.2) } else { 0.0 },
-            meta_alpha: if kind == BAGGING { 0.0 } else { o.number("meta_alpha", 0.0, 1e6)?.unwrap_or(1.0) },
-            n_estimators: if kind == BAGGING {
-                o.integer("n_estimators", 1, 1000)?.unwrap_or(10) as usize
-            } else {
-                0
-            },
-            max_samples: if kind == BAGGING {
-                o.number("max_samples", 1e-6, 1.0)?.unwrap_or(1.0)
-            } else {
-                0.0
-            },
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            folds: if kind == STACKING { o.int(&FOLDS)? as usize } else { 0 },
+            holdout: if kind == BLENDING { o.num(&HOLDOUT)? } else { 0.0 },
+            meta_alpha: if kind == BAGGING { 0.0 } else { o.num(&META_ALPHA)? },
+            n_estimators: if kind == BAGGING { o.int(&N_ESTIMATORS)? as usize } else { 0 },
+            max_samples: if kind == BAGGING { o.num(&MAX_SAMPLES)? } else { 0.0 },
+            seed: o.int(&SEED)? as u64,
         };
         o.finish()?;
         Ok(e)

@@ -97,21 +97,36 @@ pub const REGISTRY: &[Registration] = &[
             boxed(gradient_boosting::GradientBoosting::from_json(h, t))
         })
     },
-    supervised(random_forest::NAME, Tasks::Supervised, |h, t| {
-        boxed(random_forest::RandomForest::from_json(random_forest::NAME, h, t))
-    }),
-    supervised(random_forest::TREE_NAME, Tasks::Supervised, |h, t| {
-        boxed(random_forest::RandomForest::from_json(random_forest::TREE_NAME, h, t))
-    }),
-    supervised(ensemble::STACKING, Tasks::Supervised, |h, t| {
-        boxed(ensemble::Ensemble::from_json(ensemble::STACKING, h, t))
-    }),
-    supervised(ensemble::BLENDING, Tasks::Supervised, |h, t| {
-        boxed(ensemble::Ensemble::from_json(ensemble::BLENDING, h, t))
-    }),
-    supervised(ensemble::BAGGING, Tasks::Supervised, |h, t| {
-        boxed(ensemble::Ensemble::from_json(ensemble::BAGGING, h, t))
-    }),
+    Registration {
+        params: random_forest::FOREST_PARAMS,
+        ..supervised(random_forest::NAME, Tasks::Supervised, |h, t| {
+            boxed(random_forest::RandomForest::from_json(random_forest::NAME, h, t))
+        })
+    },
+    Registration {
+        params: random_forest::TREE_PARAMS,
+        ..supervised(random_forest::TREE_NAME, Tasks::Supervised, |h, t| {
+            boxed(random_forest::RandomForest::from_json(random_forest::TREE_NAME, h, t))
+        })
+    },
+    Registration {
+        params: ensemble::STACKING_PARAMS,
+        ..supervised(ensemble::STACKING, Tasks::Supervised, |h, t| {
+            boxed(ensemble::Ensemble::from_json(ensemble::STACKING, h, t))
+        })
+    },
+    Registration {
+        params: ensemble::BLENDING_PARAMS,
+        ..supervised(ensemble::BLENDING, Tasks::Supervised, |h, t| {
+            boxed(ensemble::Ensemble::from_json(ensemble::BLENDING, h, t))
+        })
+    },
+    Registration {
+        params: ensemble::BAGGING_PARAMS,
+        ..supervised(ensemble::BAGGING, Tasks::Supervised, |h, t| {
+            boxed(ensemble::Ensemble::from_json(ensemble::BAGGING, h, t))
+        })
+    },
     Registration {
         params: mlp::PARAMS,
         ..supervised(mlp::NAME, Tasks::Supervised, |h, t| boxed(mlp::Mlp::from_json(h, t)))

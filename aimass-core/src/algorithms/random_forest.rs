@@ -32,7 +32,7 @@ use super::histogram_tree::{Binned, Gradient, Grower, TreeParams};
 use super::tree::{Combine, Tree, TreeEnsemble};
 use super::{Algorithm, FitContext, FittedModel, Progress};
 use crate::error::{AimassError, Result};
-use crate::json_options::Options;
+use crate::json_options::{Options, Param};
 use crate::split::SplitMix64;
 use crate::task::Task;
 use crate::{interrupt, memory};
@@ -111,12 +111,26 @@ pub struct RandomForest {
     pub seed: u64,
 }
 
+const N_TREES: Param =
+    Param::integer("n_trees", 1, 10_000, 100, "Random forest: trees, grown on `aimass.max_threads` threads.");
+const MAX_DEPTH: Param = Param::integer("max_depth", 0, 64, 0, "Depth limit, 0 for none.");
+const MAX_LEAVES: Param =
+    Param::integer("max_leaves", 0, 1_000_000_000, 0, "Leaves per tree, 0 for no limit.");
+const MIN_SAMPLES_LEAF: Param = Param::integer("min_samples_leaf", 1, 1_000_000_000, 1, "Rows per leaf.");
+const MAX_BINS: Param = Param::integer("max_bins", 2, 255, 255, "Histogram bins per input.");
+const SEED: Param =
+    Param::integer("seed", i64::MIN, i64::MAX, 42, "Bootstrap rows and the inputs drawn per split.");
+/// The specs (`max_features`, `bootstrap` and `class_weight`, whose defaults depend on forest or
+/// tree, are read apart).
+pub const FOREST_PARAMS: &[Param] = &[N_TREES, MAX_DEPTH, MAX_LEAVES, MIN_SAMPLES_LEAF, MAX_BINS, SEED];
+pub const TREE_PARAMS: &[Param] = &[MAX_DEPTH, MAX_LEAVES, MIN_SAMPLES_LEAF, MAX_BINS, SEED];
+
 impl RandomForest {
     /// `random_forest` (forest defaults) or `decision_tree` (one tree, every row and input).
     pub fn from_json(name: &'static str, value: &Value, task: Task) -> Result<Self> {
         let forest = name == NAME;
         let mut o = Options::new(value, "hyperparams")?;
-        let n_trees = if forest { o.integer("n_trees", 1, 10_000)?.unwrap_or(100) as usize } else { 1 };
+        let n_trees = if forest { o.int(&N_TREES)? as usize } else { 1 };
         let max_features = MaxFeatures::from_json(
             o.value("max_features"),
             if forest { MaxFeatures::Sqrt } else { MaxFeatures::All },
@@ -126,14 +140,14 @@ impl RandomForest {
             name: if forest { NAME } else { TREE_NAME },
             task,
             n_trees,
-            max_depth: o.integer("max_depth", 0, 64)?.unwrap_or(0) as usize,
-            max_leaves: o.integer("max_leaves", 0, 1_000_000_000)?.unwrap_or(0) as usize,
-            min_samples_leaf: o.integer("min_samples_leaf", 1, 1_000_000_000)?.unwrap_or(1) as usize,
+            max_depth: o.int(&MAX_DEPTH)? as usize,
+            max_leaves: o.int(&MAX_LEAVES)? as usize,
+            min_samples_leaf: o.int(&MIN_SAMPLES_LEAF)? as usize,
             max_features,
             bootstrap: o.boolean("bootstrap")?.unwrap_or(forest),
             balanced,
-            max_bins: o.integer("max_bins", 2, 255)?.unwrap_or(255) as usize,
-            seed: o.integer("seed", i64::MIN, i64::MAX)?.unwrap_or(42) as u64,
+            max_bins: o.int(&MAX_BINS)? as usize,
+            seed: o.int(&SEED)? as u64,
         };
         o.finish()?;
         if p.max_leaves == 1 {
