@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use crate::error::{AimassError, Result};
 
 /// One hyperparameter: its name, type and range, default and a one-line doc. The option reader
-/// ([`Options::int`], [`Options::num`]), the error messages, the stored `hyperparams` and
-/// `aimass.hyperparameters(algorithm)` all read this one definition.
+/// ([`Options::int`], [`Options::num`]), the error messages, the stored `hyperparams` and the
+/// README's table all read this one definition.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Param {
     pub name: &'static str,

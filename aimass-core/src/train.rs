@@ -160,7 +160,8 @@ pub fn train(req: &TrainRequest<'_>) -> Result<TrainOutcome> {
     let threads = req.threads.max(1);
     let train_scores = score_rows(&model, &req.features, &train_idx, threads)?;
     let test_scores = score_rows(&model, &req.features, &test_idx, threads)?;
-    let mut metrics = measure(&model, req, &labels, (&train_idx, &train_scores), (&test_idx, &test_scores))?;
+    let mut metrics =
+        measure(&model, req, &labels, (&train_idx, &y, &train_scores), (&test_idx, &test_scores))?;
     if let Some(r) = search_report {
         metrics[if req.search.is_some() { "search" } else { "cv" }] = r;
     }
@@ -192,19 +193,18 @@ fn measure(
     model: &Model,
     req: &TrainRequest<'_>,
     labels: &[f64],
-    (train_idx, train_scores): (&[usize], &[f64]),
+    (train_idx, y, train_scores): (&[usize], &[f64], &[f64]),
     (test_idx, test_scores): (&[usize], &[f64]),
 ) -> Result<Value> {
-    let y: Vec<f64> = train_idx.iter().map(|&i| labels[i]).collect();
     let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
     let mut metrics = json!({
-        "train": metrics_json(model.task(), train_scores, &y, 0.5)?,
+        "train": metrics_json(model.task(), train_scores, y, 0.5)?,
         "test": metrics_json(model.task(), test_scores, &test_y, 0.5)?,
     });
     if model.task() == Task::Binary {
         // The model card's curves, on the test rows (the training rows when none were held out).
         let (part, scores, ys) = if test_scores.is_empty() {
-            ("train", train_scores, &y[..])
+            ("train", train_scores, y)
         } else {
             ("test", test_scores, &test_y[..])
         };
