@@ -6,6 +6,10 @@
 
 pub use aimass_core as core;
 
+/// Rust's heap, counted: the backstop of `aimass.max_memory` (see `core::memory::check_in_use`).
+#[global_allocator]
+static ALLOCATOR: core::memory::CountingAllocator = core::memory::CountingAllocator;
+
 pub mod api;
 pub mod catalog;
 pub mod error;

@@ -10,17 +10,49 @@
 //! serialized type (model, recipe, steps, fitted models, trees; also a dependency's type held in
 //! one) changes the format. `aimass-core/tests/golden_artifacts.rs` decodes committed artifacts of
 //! every variant and fails when that happens. A change on purpose bumps [`FORMAT_VERSION`]; the
-//! previous version's types are then frozen in a module of their own (`v3`), its artifacts are
-//! decoded by them and upgraded to the current types in [`decode`] — never refused — and its
-//! golden fixtures stay.
+//! previous version's types that changed are then frozen in a module of their own ([`v3`] holds
+//! version 3's SVM), the payload is decoded with [`reading_version`] set so that the changed
+//! types pick their frozen decoder and upgrade to the current types — old artifacts are never
+//! refused — and the old version's golden fixtures stay.
+
+use std::cell::Cell;
 
 use crate::error::{AimassError, ErrorKind, Result};
 use crate::model::Model;
 
+pub(crate) mod v3;
+
 pub const MAGIC: &[u8; 8] = b"AIMASS\x00M";
 /// Version 2: per-column preprocessing (imputers, clipping, scalers, encoders).
 /// Version 3: tree ensembles carry node covers (TreeSHAP) and how their trees combine.
-pub const FORMAT_VERSION: u16 = 3;
+/// Version 4: the SVM is aimass's own struct (it was linfa-svm's); everything else is as in 3.
+pub const FORMAT_VERSION: u16 = 4;
+/// The oldest version read (and upgraded).
+pub const OLDEST_VERSION: u16 = 3;
+
+thread_local! {
+    /// The format version of the payload being decoded on this thread: the types that changed
+    /// between versions read it to pick their frozen decoder (see [`v3`]).
+    static READING: Cell<u16> = const { Cell::new(FORMAT_VERSION) };
+}
+
+/// The version of the payload being decoded ([`FORMAT_VERSION`] outside [`decode`]).
+pub(crate) fn reading_version() -> u16 {
+    READING.with(Cell::get)
+}
+
+/// Decodes a payload of `version` with the current types and, for what changed since, the
+/// frozen ones.
+fn read_payload(version: u16, payload: &[u8]) -> std::result::Result<Model, postcard::Error> {
+    struct Restore(u16);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            READING.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(READING.with(|r| r.replace(version)));
+    postcard::from_bytes(payload)
+}
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 pub fn encode(model: &Model) -> Result<Vec<u8>> {
@@ -32,11 +64,17 @@ pub fn encode(model: &Model) -> Result<Vec<u8>> {
 /// The header (magic, version, length, checksum) followed by `payload`: an artifact whose
 /// payload is read as given (the fuzzer frames its inputs so as to reach the payload decoder).
 pub fn frame(payload: &[u8]) -> Result<Vec<u8>> {
+    frame_version(FORMAT_VERSION, payload)
+}
+
+/// The header of format `version` followed by `payload` (a fixture of an older version, or the
+/// fuzzer's input).
+pub fn frame_version(version: u16, payload: &[u8]) -> Result<Vec<u8>> {
     let len = u32::try_from(payload.len())
         .map_err(|_| AimassError::new(ErrorKind::LimitExceeded, "model artifact exceeds 4 GB"))?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -53,11 +91,12 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
         return Err(corrupted("The artifact does not start with the aimass header."));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    // Every version this aimass wrote or writes is read here; today that is version 3 alone
-    // (0.1.0 already wrote it). Versions 1 and 2 never left development builds.
-    if version != FORMAT_VERSION {
+    // Every version an aimass release wrote is read here: 3 (0.1.0–0.3.0) and 4. Versions 1 and
+    // 2 never left development builds.
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(corrupted(format!(
-            "The artifact has format version {version}; this aimass reads version {FORMAT_VERSION}."
+            "The artifact has format version {version}; this aimass reads versions {OLDEST_VERSION} to \
+             {FORMAT_VERSION}."
         )));
     }
     let len = u32::from_le_bytes([bytes[10], bytes[11], bytes[12], bytes[13]]) as usize;
@@ -69,8 +108,8 @@ pub fn decode(bytes: &[u8]) -> Result<Model> {
     if crc32fast::hash(payload) != crc {
         return Err(corrupted("The checksum does not match."));
     }
-    let model: Model =
-        postcard::from_bytes(payload).map_err(|e| corrupted(format!("The payload cannot be read: {e}.")))?;
+    let model =
+        read_payload(version, payload).map_err(|e| corrupted(format!("The payload cannot be read: {e}.")))?;
     model.validate()?;
     Ok(model)
 }
@@ -130,10 +169,13 @@ mod tests {
         let mut seen = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let payload = std::fs::read(entry.unwrap().path()).unwrap();
-            if let Ok(model) = decode(&frame(&payload).unwrap()) {
-                let raw: Vec<_> =
-                    model.features().iter().map(|_| crate::data::RawValue::Number(1.0)).collect();
-                let _ = model.score(&raw, &mut Vec::new());
+            // Found against format 3; read as 3 and as the current version.
+            for version in [3, FORMAT_VERSION] {
+                if let Ok(model) = decode(&frame_version(version, &payload).unwrap()) {
+                    let raw: Vec<_> =
+                        model.features().iter().map(|_| crate::data::RawValue::Number(1.0)).collect();
+                    let _ = model.score(&raw, &mut Vec::new());
+                }
             }
             seen += 1;
         }

@@ -36,7 +36,8 @@ pub fn cancelled() -> AimassError {
 
 /// Fails when the current work was cancelled: on the host's thread, the host's hook runs (and
 /// raises PostgreSQL's own error when an interrupt is pending); on a worker thread, the flag its
-/// caller raises is read.
+/// caller raises is read. Fails too when the Rust heap in use is over the memory backstop
+/// ([`crate::memory::check_in_use`]).
 #[inline]
 pub fn check() -> Result<()> {
     if let Some(hook) = HOST.with(Cell::get) {
@@ -46,7 +47,7 @@ pub fn check() -> Result<()> {
     if stop {
         return Err(cancelled());
     }
-    Ok(())
+    crate::memory::check_in_use()
 }
 
 /// Raises the flag of every thread group the host is waiting for (called by the host's hook
@@ -58,27 +59,6 @@ pub fn cancel_threads() {
             f.store(true, Ordering::Relaxed)
         }
     });
-}
-
-/// Runs `f`, a solver of a library without a hook to stop it (linfa's SVM, L-BFGS and least
-/// squares), on a thread of its own while the calling thread checks for interrupts every few
-/// milliseconds. A cancel returns at once; the solver thread is then left to finish on its own and
-/// its result is dropped (it cannot be stopped half-way, so it keeps a core busy until it is
-/// done, or until the backend exits on a terminate). `f` owns its data.
-pub fn on_own_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let (finished, done) = std::sync::mpsc::channel();
-    let solver = std::thread::Builder::new()
-        .name("aimass solver".into())
-        .spawn(move || {
-            let r = f();
-            let _ = finished.send(());
-            r
-        })
-        .map_err(|e| {
-            AimassError::new(ErrorKind::LimitExceeded, format!("cannot start a solver thread: {e}"))
-        })?;
-    wait_for(1, &done)?;
-    solver.join().map_err(|_| AimassError::internal("a solver thread panicked"))
 }
 
 /// How long the calling thread waits for a thread to finish before it checks for interrupts

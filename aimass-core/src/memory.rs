@@ -7,10 +7,13 @@
 //! Each estimate is compared with the whole limit (not added to a running total): the bound is on
 //! the largest single structure of a call, which is what grows with the input. What is not
 //! estimated is allocated fallibly where it can be large ([`vec_filled`]), so an allocation
-//! failure is an error too, never an abort.
+//! failure is an error too, never an abort. Behind both, the extension's global allocator
+//! ([`CountingAllocator`]) counts the Rust heap in use, and every interrupt check fails once that
+//! is over twice the limit ([`check_in_use`]): growth no estimate foresaw ends as 54000 too.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::error::{AimassError, ErrorKind, Result};
 
@@ -92,6 +95,76 @@ pub fn vec_filled<T: Clone>(n: usize, value: T, what: &str, hint: &str) -> Resul
     })?;
     v.resize(n, value);
     Ok(v)
+}
+
+/// The Rust heap in use by this process, in bytes, as counted by [`CountingAllocator`] (0 where
+/// it is not the global allocator: unit tests, the fuzzers).
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+/// The global allocator of the extension: the system's, counting the bytes in use, so that
+/// [`check_in_use`] can stop a call whose Rust heap grows past what any estimate foresaw.
+pub struct CountingAllocator;
+
+// SAFETY: every call is passed on to the system allocator unchanged; only a counter is kept.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                IN_USE.fetch_add(new_size - layout.size(), Ordering::Relaxed);
+            } else {
+                IN_USE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+/// Bytes of Rust heap in use by this process (0 without [`CountingAllocator`]).
+pub fn in_use() -> usize {
+    IN_USE.load(Ordering::Relaxed)
+}
+
+/// The backstop behind the estimates: an error (54000) when the Rust heap in use is over twice
+/// the limit. Every estimate bounds one structure; a call holds a few at once (the rows, their
+/// encoding, a model), so twice the limit is only reached by growth no estimate foresaw. Called
+/// at every interrupt check, so such growth ends within about a tenth of a second.
+pub fn check_in_use() -> Result<()> {
+    let used = in_use() as u128;
+    let limit = limit() as u128;
+    if used <= limit.saturating_mul(2) {
+        return Ok(());
+    }
+    Err(AimassError::new(
+        ErrorKind::LimitExceeded,
+        format!(
+            "this call's memory in use ({}) is over twice aimass.max_memory ({})",
+            human(used),
+            human(limit)
+        ),
+    )
+    .with_hint("Use fewer rows, features or trees. A superuser can raise aimass.max_memory."))
 }
 
 #[cfg(test)]

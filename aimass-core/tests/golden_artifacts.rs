@@ -1,15 +1,17 @@
-//! The model format is a file format: `tests/fixtures/artifacts/v3/` holds one committed artifact
-//! per fitted-model variant, per registered algorithm and per preprocessing step kind, with the
-//! scores it must give on fixed probe rows. This test decodes the committed bytes (never
-//! artifacts made now), scores the probes and asserts the scores bit for bit, and re-encodes the
-//! model to the same bytes. So a change to a serialized type (a field added, a variant reordered,
-//! a dependency's struct changed) fails here instead of silently making stored models unreadable.
-//! When the format changes on purpose, the old version keeps a frozen decoder that upgrades it
-//! (`artifact::decode`) and its fixtures stay; the new version's fixtures go in a folder of their
-//! own.
+//! The model format is a file format: `tests/fixtures/artifacts/v<N>/` holds, for each format
+//! version an aimass release wrote, one committed artifact per fitted-model variant, per
+//! registered algorithm and per preprocessing step kind, with the scores it must give on fixed
+//! probe rows. This test decodes the committed bytes (never artifacts made now), scores the
+//! probes and asserts the scores bit for bit. The current version's artifacts must re-encode to
+//! the same bytes, so a change to a serialized type (a field added, a variant reordered, a
+//! dependency's struct changed) fails here instead of silently making stored models unreadable.
+//! An older version's artifacts are read by its frozen decoder and upgraded (`artifact::decode`):
+//! they must still score exactly as committed, and what did not change between the versions
+//! must re-encode to the old payload.
 //!
-//! Regenerate (only for a new format version, or a new variant):
-//! `AIMASS_WRITE_GOLDEN=1 cargo test -p aimass-core --test golden_artifacts`.
+//! Regenerate the current version's folder (only for a new format version, or a new variant):
+//! `AIMASS_WRITE_GOLDEN=1 cargo test -p aimass-core --test golden_artifacts`. Older folders are
+//! never rewritten.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -109,8 +111,13 @@ fn probes() -> Vec<[RawValue<'static>; 3]> {
     ]
 }
 
-fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/artifacts/v3")
+fn dir(version: u16) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../tests/fixtures/artifacts/v{version}"))
+}
+
+/// The payload of an artifact (past the 18-byte header).
+fn payload(bytes: &[u8]) -> &[u8] {
+    &bytes[18..]
 }
 
 fn fit(c: &Case) -> Vec<u8> {
@@ -150,13 +157,36 @@ fn scores(bytes: &[u8]) -> Vec<f64> {
 
 #[test]
 fn committed_artifacts_decode_and_score_exactly_as_committed() {
-    let write = std::env::var_os("AIMASS_WRITE_GOLDEN").is_some();
+    check_version(artifact::FORMAT_VERSION);
+}
+
+/// Format 3 (aimass 0.1–0.3): read by the frozen decoder of its SVM, the rest unchanged.
+#[test]
+fn format_3_artifacts_are_upgraded_and_score_as_they_did() {
+    check_version(3);
+}
+
+/// aimass's own SMO solver (format 4) reaches the solution linfa-svm's reached (format 3) on the
+/// same rows: the probes' probabilities agree to 1e-6 (linfa's were rounded to f32).
+#[test]
+fn the_own_svm_solver_agrees_with_linfas() {
+    let v3 = scores(&std::fs::read(dir(3).join("svm.bin")).unwrap());
+    let v4 = scores(&std::fs::read(dir(artifact::FORMAT_VERSION).join("svm.bin")).unwrap());
+    for (a, b) in v3.iter().zip(&v4) {
+        assert!((a - b).abs() < 1e-6, "{v3:?} against {v4:?}");
+    }
+}
+
+fn check_version(version: u16) {
+    let current = version == artifact::FORMAT_VERSION;
+    let write = current && std::env::var_os("AIMASS_WRITE_GOLDEN").is_some();
+    let dir = dir(version);
     let (mut variants, mut encodings, mut steps) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
     for c in cases() {
-        let bin = dir().join(format!("{}.bin", c.name));
-        let expected = dir().join(format!("{}.scores.json", c.name));
+        let bin = dir.join(format!("{}.bin", c.name));
+        let expected = dir.join(format!("{}.scores.json", c.name));
         if write {
-            std::fs::create_dir_all(dir()).unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
             let bytes = fit(&c);
             std::fs::write(&bin, &bytes).unwrap();
             // `{:?}` of an f64 reads back to the same bits.
@@ -164,6 +194,7 @@ fn committed_artifacts_decode_and_score_exactly_as_committed() {
             std::fs::write(&expected, format!("[{}]\n", s.join(", "))).unwrap();
         }
         let bytes = std::fs::read(&bin).unwrap_or_else(|e| panic!("{}: {e}", bin.display()));
+        assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), version, "{}", bin.display());
         // Parsed by Rust's own f64 parser, which is exact (serde_json's default one is not).
         let text = std::fs::read_to_string(&expected).unwrap();
         let want: Vec<f64> = text
@@ -177,7 +208,22 @@ fn committed_artifacts_decode_and_score_exactly_as_committed() {
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&got), bits(&want), "{}: {got:?} against {want:?}", c.name);
         let model = artifact::decode(&bytes).unwrap();
-        assert_eq!(artifact::encode(&model).unwrap(), bytes, "{} re-encodes to other bytes", c.name);
+        let again = artifact::encode(&model).unwrap();
+        if current {
+            assert_eq!(again, bytes, "{} re-encodes to other bytes", c.name);
+        } else if !matches!(model.fitted, FittedModel::Svm(_)) {
+            // Version 4 changed the SVM only.
+            assert_eq!(
+                payload(&again),
+                payload(&bytes),
+                "{} (v{version}) re-encodes to another payload",
+                c.name
+            );
+        }
+        // The upgraded model, written in the current version, reads back the same (compared by
+        // its bytes: models hold NaN fill values, which no == equals).
+        let back = artifact::encode(&artifact::decode(&again).unwrap()).unwrap();
+        assert!(back == again, "{} (v{version}) does not read back as written", c.name);
         assert_eq!(model.algorithm, c.algorithm);
         variants.insert(variant(&model.fitted));
         for step in &model.recipe.steps {

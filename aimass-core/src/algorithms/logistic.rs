@@ -1,16 +1,17 @@
 //! `logistic`: L2-regularized logistic regression, for binary targets: Newton's method
-//! ([`super::newton`]) up to 1024 inputs, linfa-logistic's L-BFGS beyond (or when the Hessian is
-//! singular: no ridge and collinear inputs).
+//! ([`super::newton`]) up to 1024 inputs, L-BFGS ([`super::lbfgs`]) beyond (or when the Hessian
+//! is singular: no ridge and collinear inputs). Both minimize the same objective, by passes over
+//! the rows that check for interrupts.
 //!
 //! Hyperparameters: [`PARAMS`], one spec each (name, range, default, doc).
 
-use linfa::prelude::*;
-use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 
+use super::linear_model::sigmoid;
 use super::{Algorithm, FitContext, FittedModel, Inputs, LinearModel, Link};
 use crate::error::{AimassError, Result};
+use crate::inputs::for_each_block;
 use crate::json_options::{Options, Param};
 
 pub const NAME: &str = "logistic";
@@ -77,27 +78,47 @@ impl Algorithm for Logistic {
                 return finite(LinearModel { intercept, coefficients, link: Link::Logit });
             }
         }
-        let x = x.to_matrix()?;
-        let labels: Array1<bool> = y.mapv(|v| v > 0.5);
-        let dataset = Dataset::new(x, labels);
-        let params = LogisticRegression::default()
-            .alpha(self.alpha)
-            .max_iterations(self.max_iterations)
-            .gradient_tolerance(self.tolerance);
-        // linfa's L-BFGS has no hook to stop it: see interrupt::on_own_thread.
-        let fitted =
-            crate::interrupt::on_own_thread(move || params.fit(&dataset).map_err(|e| e.to_string()))?
-                .map_err(|e| AimassError::data(format!("logistic regression failed: {e}")))?;
-        // linfa's "positive" class is the more frequent one; its probabilities are P(that class).
-        // Flip the signs when that is `false`, so the model always gives P(y = 1).
-        let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
-        let model = LinearModel {
-            intercept: sign * fitted.intercept(),
-            coefficients: fitted.params().iter().map(|c| sign * c).collect(),
-            link: Link::Logit,
+        let Some(y) = y.as_slice() else {
+            return Err(AimassError::internal("logistic: the labels are not contiguous"));
         };
-        finite(model)
+        let p = x.ncols();
+        let all: Vec<usize> = (0..x.nrows()).collect();
+        // The point is (β, b); it starts at 0, as linfa-logistic's L-BFGS did.
+        let w = super::lbfgs::minimize(
+            |w| objective(x, &all, y, self.alpha, w),
+            vec![0.0; p + 1],
+            self.max_iterations,
+            self.tolerance,
+        )?;
+        finite(LinearModel { intercept: w[p], coefficients: w[..p].to_vec(), link: Link::Logit })
     }
+}
+
+/// The objective `Σ [ln(1 + e^{z_i}) − y_i z_i] + alpha/2 · ‖β‖²` (z = Xβ + b) and its gradient
+/// at `w = (β, b)`, in one pass over the rows.
+fn objective(x: &dyn Inputs, all: &[usize], y: &[f64], alpha: f64, w: &[f64]) -> Result<(f64, Vec<f64>)> {
+    let p = x.ncols();
+    let (beta, b) = (&w[..p], w[p]);
+    let mut f = 0.0;
+    let mut g = vec![0.0; p + 1];
+    for_each_block(x, all, |start, rows| {
+        for (k, row) in rows.rows().into_iter().enumerate() {
+            let z = b + row.iter().zip(beta).map(|(a, c)| a * c).sum::<f64>();
+            let yi = y[start + k];
+            f += super::newton::softplus(z) - yi * z;
+            let r = sigmoid(z) - yi;
+            for (gj, xj) in g.iter_mut().zip(row) {
+                *gj += r * xj;
+            }
+            g[p] += r;
+        }
+        Ok(())
+    })?;
+    for j in 0..p {
+        g[j] += alpha * beta[j];
+    }
+    f += 0.5 * alpha * beta.iter().map(|c| c * c).sum::<f64>();
+    Ok((f, g))
 }
 
 fn finite(model: LinearModel) -> Result<FittedModel> {
@@ -122,10 +143,33 @@ mod tests {
         let m = Logistic::default().fit(&x, &y, &FitContext::new(&recipe)).unwrap();
         assert!(m.predict(&[3.0]) > 0.8);
         assert!(m.predict(&[-3.0]) < 0.2);
-        // A rare positive class (linfa's majority class is then `false`) still gives P(y = 1).
+        // A rare positive class still gives P(y = 1).
         let m = Logistic::default().fit(&x, &rare, &FitContext::new(&recipe)).unwrap();
         assert!(m.predict(&[3.0]) > m.predict(&[-3.0]));
         assert!(m.predict(&[-3.0]) < 0.1);
+    }
+
+    #[test]
+    fn lbfgs_reaches_newtons_solution() {
+        let mut rng = crate::split::SplitMix64::new(3);
+        let x = Array2::from_shape_fn((2000, 5), |_| rng.below(2000) as f64 / 1000.0 - 1.0);
+        let y = Array1::from_iter(x.rows().into_iter().map(|r| {
+            let z = 0.3 + 1.5 * r[0] - r[1] + 0.5 * r[4];
+            ((rng.below(1_000_000) as f64 / 1e6) < sigmoid(z)) as u8 as f64
+        }));
+        let (b, beta) = super::super::newton::fit(&x, &y, 1.0, 100, 1e-6).unwrap().unwrap();
+        let all: Vec<usize> = (0..2000).collect();
+        let w = super::super::lbfgs::minimize(
+            |w| objective(&x, &all, y.as_slice().unwrap(), 1.0, w),
+            vec![0.0; 6],
+            500,
+            1e-6,
+        )
+        .unwrap();
+        assert!((w[5] - b).abs() < 1e-5, "{w:?} against {b} {beta:?}");
+        for j in 0..5 {
+            assert!((w[j] - beta[j]).abs() < 1e-5, "{w:?} against {beta:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod gradient_boosting;
 pub mod histogram_tree;
 pub mod isolation_forest;
 pub mod kmeans;
+pub mod lbfgs;
 pub mod linear;
 pub mod linear_model;
 pub mod logistic;
@@ -245,6 +246,8 @@ pub enum FittedModel {
     /// Bagging: the mean of the members' predictions.
     Bag(Vec<FittedModel>),
     Mlp(mlp::MlpModel),
+    /// Format 3 stored linfa-svm's struct here: [`svm::model::read_any_version`] reads both.
+    #[serde(deserialize_with = "svm::model::read_any_version")]
     Svm(Box<svm::SvmModel>),
     Isolation(isolation_forest::IsolationModel),
     KMeans(kmeans::KMeansModel),

@@ -1,4 +1,4 @@
--- svm: a support vector classifier (linfa-svm) with Platt-scaled probabilities, for small data.
+-- svm: a support vector classifier (aimass's own SMO solver) with Platt-scaled probabilities, for small data.
 \set VERBOSITY verbose
 SELECT model_id AS svm, (metrics #>> '{test,auc}')::float8 >= 0.83 AS test_auc_at_least_083
   FROM aimass.train('svm', 'credit_data', 'status', algorithm => 'svm', exclude => ARRAY['id'],

@@ -1,5 +1,5 @@
-//! `svm`: a support vector classifier (linfa-svm's SMO solver) with Platt-scaled probabilities,
-//! for small data: the solver works on the full kernel matrix, so training rows are limited.
+//! `svm`: a support vector classifier with Platt-scaled probabilities, for small data: the
+//! solver ([`smo`], aimass's own) works on the whole kernel matrix, so training rows are limited.
 //!
 //! | name | default | range | purpose |
 //! |---|---|---|---|
@@ -7,11 +7,15 @@
 //! | gamma | "scale" | "scale" or > 0 | rbf: `exp(−gamma·‖x − y‖²)`; "scale" is 1 / (inputs · variance of the inputs), as scikit-learn |
 //! | degree, coef0 | 3, 1 | | polynomial kernel `(x·y + coef0)^degree` |
 
-use linfa::dataset::Pr;
-use linfa::prelude::*;
-use linfa_svm::Svm as LinfaSvm;
-use ndarray::{Array1, Array2, ArrayView1};
+pub mod model;
+mod platt;
+mod smo;
+
+use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
+
+use model::Boundary;
+pub use model::SvmModel;
 
 use super::{Algorithm, FitContext, FittedModel};
 use crate::error::{AimassError, ErrorKind, Result};
@@ -19,69 +23,8 @@ use crate::json_options::{Options, Param};
 
 pub const NAME: &str = "svm";
 
-/// A fitted classifier: linfa's model, which scores with its support vectors (and does not say
-/// how many inputs it takes, so that is kept beside it).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct SvmModel {
-    pub n_inputs: usize,
-    pub model: LinfaSvm<f64, Pr>,
-    /// The Platt coefficients (A, B), read once from the model (not stored: the artifact holds
-    /// them inside linfa's model).
-    #[serde(skip)]
-    platt: std::sync::OnceLock<Option<(f64, f64)>>,
-}
-
-impl SvmModel {
-    pub fn new(n_inputs: usize, model: LinfaSvm<f64, Pr>) -> Self {
-        SvmModel { n_inputs, model, platt: std::sync::OnceLock::new() }
-    }
-
-    /// The Platt-scaled probability of the positive class: linfa's own computation (in f32, as
-    /// linfa does), except that a non-finite decision value (an input of ±Infinity or NaN) gives
-    /// NaN, 0 or 1 where linfa's `Pr::new` panics.
-    pub fn predict(&self, x: &[f64]) -> f64 {
-        let platt =
-            self.platt.get_or_init(|| serde_json::to_value(&self.model).ok().and_then(|v| platt_of(&v)));
-        let Some((a, b)) = *platt else { return f64::NAN };
-        let decision = self.model.weighted_sum(&ArrayView1::from(x)) - self.model.rho;
-        let f = (a * decision + b) as f32;
-        let p = if f >= 0.0 { (-f).exp() / (1.0 + (-f).exp()) } else { 1.0 / (1.0 + f.exp()) };
-        p as f64
-    }
-
-    /// Whether a stored SVM can score rows of `n_inputs` without panicking inside linfa: finite
-    /// Platt coefficients, and a hyperplane (or support vectors) of that width. linfa keeps these
-    /// fields private, so they are read from its serde form (found by fuzzing the artifact
-    /// decoder: payloads without or with NaN Platt coefficients panicked at the first score).
-    /// The one serde form read here also gives `predict` its Platt coefficients.
-    pub fn is_consistent(&self) -> bool {
-        let Ok(v) = serde_json::to_value(&self.model) else { return false };
-        if self.platt.get_or_init(|| platt_of(&v)).is_none() {
-            return false;
-        }
-        let dims =
-            |a: &Value| -> Option<Vec<u64>> { a.get("dim")?.as_array()?.iter().map(Value::as_u64).collect() };
-        let width = self.n_inputs as u64;
-        match v.get("sep_hyperplane") {
-            Some(Value::Object(o)) => match (o.get("Linear"), o.get("WeightedCombination")) {
-                (Some(w), _) => dims(w) == Some(vec![width]),
-                (_, Some(sv)) => dims(sv).is_some_and(|d| d.len() == 2 && d[1] == width),
-                _ => false,
-            },
-            _ => false,
-        }
-    }
-}
-
-/// The finite Platt coefficients (A, B) from linfa's serde form (linfa keeps them private).
-fn platt_of(model: &Value) -> Option<(f64, f64)> {
-    let c = model.get("probability_coeffs")?.as_array()?;
-    let (a, b) = (c.first()?.as_f64()?, c.get(1)?.as_f64()?);
-    (a.is_finite() && b.is_finite()).then_some((a, b))
-}
-
 #[derive(Debug, Clone, PartialEq)]
-enum Kernel {
+enum KernelChoice {
     Rbf(Option<f64>),
     Linear,
     Polynomial { degree: f64, coef0: f64 },
@@ -89,7 +32,7 @@ enum Kernel {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Svm {
-    kernel: Kernel,
+    kernel: KernelChoice,
     c: f64,
     eps: f64,
     max_rows: usize,
@@ -126,9 +69,9 @@ impl Svm {
         let degree = o.number("degree", 1.0, 10.0)?.unwrap_or(3.0);
         let coef0 = o.number("coef0", -1e6, 1e6)?.unwrap_or(1.0);
         let kernel = match kernel_name.as_str() {
-            "rbf" => Kernel::Rbf(gamma),
-            "linear" => Kernel::Linear,
-            "polynomial" => Kernel::Polynomial { degree, coef0 },
+            "rbf" => KernelChoice::Rbf(gamma),
+            "linear" => KernelChoice::Linear,
+            "polynomial" => KernelChoice::Polynomial { degree, coef0 },
             other => {
                 return Err(AimassError::invalid_parameter(format!(
                     "hyperparams \"kernel\" must be \"rbf\", \"linear\" or \"polynomial\", not \"{other}\""
@@ -149,12 +92,12 @@ impl Algorithm for Svm {
     fn hyperparams(&self) -> Value {
         let mut h = json!({"c": self.c, "eps": self.eps, "max_rows": self.max_rows});
         match &self.kernel {
-            Kernel::Rbf(g) => {
+            KernelChoice::Rbf(g) => {
                 h["kernel"] = json!("rbf");
                 h["gamma"] = g.map_or(json!("scale"), |g| json!(g));
             }
-            Kernel::Linear => h["kernel"] = json!("linear"),
-            Kernel::Polynomial { degree, coef0 } => {
+            KernelChoice::Linear => h["kernel"] = json!("linear"),
+            KernelChoice::Polynomial { degree, coef0 } => {
                 h["kernel"] = json!("polynomial");
                 h["degree"] = json!(degree);
                 h["coef0"] = json!(coef0);
@@ -173,29 +116,62 @@ impl Algorithm for Svm {
                 "Raise hyperparams max_rows (up to 20000), sample the table, or use gradient_boosting.",
             ));
         }
-        crate::memory::reserve(
-            crate::memory::bytes_of(x.nrows() as u128 * x.nrows() as u128, 8),
-            &format!("the svm kernel matrix of {} rows", x.nrows()),
-            "Lower hyperparams max_rows or sample the table.",
-        )?;
-        let labels: Array1<bool> = y.mapv(|v| v > 0.5);
-        let dataset = Dataset::new(x.clone(), labels);
-        let params = LinfaSvm::<f64, Pr>::params().pos_neg_weights(self.c, self.c).eps(self.eps);
-        let params = match &self.kernel {
-            Kernel::Rbf(g) => {
+        let positive: Vec<bool> = y.iter().map(|&v| v > 0.5).collect();
+        let kernel = match &self.kernel {
+            KernelChoice::Rbf(g) => {
                 let gamma = g.unwrap_or_else(|| {
                     let var = x.var(0.0);
                     1.0 / (x.ncols() as f64 * if var > 0.0 { var } else { 1.0 })
                 });
-                params.gaussian_kernel(1.0 / gamma)
+                model::Kernel::Rbf { width: 1.0 / gamma }
             }
-            Kernel::Linear => params.linear_kernel(),
-            Kernel::Polynomial { degree, coef0 } => params.polynomial_kernel(*coef0, *degree),
+            KernelChoice::Linear => model::Kernel::Linear,
+            KernelChoice::Polynomial { degree, coef0 } => {
+                model::Kernel::Polynomial { coef0: *coef0, degree: *degree }
+            }
         };
-        // linfa's solver has no hook to stop it: see interrupt::on_own_thread.
-        let model = crate::interrupt::on_own_thread(move || params.fit(&dataset).map_err(|e| e.to_string()))?
-            .map_err(|e| AimassError::data(format!("svm training failed: {e}")))?;
-        Ok(FittedModel::Svm(Box::new(SvmModel::new(x.ncols(), model))))
+        let x = x.as_standard_layout();
+        let k = smo::kernel_matrix(x.view(), &kernel)?;
+        let solution = smo::solve(&k, &positive, &vec![self.c; positive.len()], self.eps)?;
+        drop(k);
+        // α_i y_i of the support vectors (linfa's threshold for "a support vector" kept).
+        let signed: Vec<f64> =
+            solution.alpha.iter().zip(&positive).map(|(&a, &p)| if p { a } else { -a }).collect();
+        let support: Vec<usize> =
+            (0..signed.len()).filter(|&i| signed[i].abs() > 100.0 * f64::EPSILON).collect();
+        let boundary = if kernel == model::Kernel::Linear {
+            let mut weights = vec![0.0; x.ncols()];
+            for &i in &support {
+                for (w, v) in weights.iter_mut().zip(x.row(i)) {
+                    *w += signed[i] * v;
+                }
+            }
+            Boundary::Linear { weights }
+        } else {
+            Boundary::SupportVectors {
+                vectors: support.iter().flat_map(|&i| x.row(i).to_vec()).collect(),
+                coefficients: support.iter().map(|&i| signed[i]).collect(),
+            }
+        };
+        let mut model = SvmModel {
+            n_inputs: x.ncols(),
+            kernel,
+            boundary,
+            rho: solution.rho,
+            platt: (0.0, 0.0),
+            platt_in_f32: false,
+        };
+        // Platt's sigmoid on the training rows' decision values, as libsvm without its internal
+        // cross-validation (and linfa) do.
+        let mut decisions = Vec::with_capacity(x.nrows());
+        for (r, row) in x.rows().into_iter().enumerate() {
+            if r % 256 == 0 {
+                crate::interrupt::check()?;
+            }
+            decisions.push(model.decision(row.to_slice().expect("a standard-layout matrix")));
+        }
+        model.platt = platt::fit(&decisions, &positive)?;
+        Ok(FittedModel::Svm(Box::new(model)))
     }
 }
 
@@ -222,15 +198,11 @@ mod tests {
         assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
         assert!(auc_ks(&p, y.as_slice().unwrap()).0 > 0.95);
         assert!(m.is_consistent());
-        let via_linfa: Vec<f64> = x.rows().into_iter().map(|r| *m.model.predict(r) as f64).collect();
-        assert_eq!(p, via_linfa, "the same probabilities as linfa's own predict");
         assert!(m.predict(&[f64::INFINITY, 0.0]).is_finite() || m.predict(&[f64::INFINITY, 0.0]).is_nan());
         assert!(m.predict(&[f64::NAN, 0.0]).is_nan());
-        let wrong_width = SvmModel::new(3, m.model.clone());
+        let wrong_width = SvmModel { n_inputs: 3, ..(*m).clone() };
         assert!(!wrong_width.is_consistent());
-        let mut form = serde_json::to_value(&m.model).unwrap();
-        form["probability_coeffs"] = Value::Null;
-        let no_platt = SvmModel::new(2, serde_json::from_value(form).unwrap());
+        let no_platt = SvmModel { platt: (f64::NAN, 0.0), ..(*m).clone() };
         assert!(!no_platt.is_consistent());
         assert!(Svm::from_json(&json!({"max_rows": 100}))
             .unwrap()
