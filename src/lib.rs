@@ -16,6 +16,7 @@ pub mod error;
 pub mod gucs;
 pub mod host;
 pub mod json_arg;
+pub mod palloc_vec;
 pub mod progress;
 pub mod scoring;
 pub mod worker;

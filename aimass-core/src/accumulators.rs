@@ -34,11 +34,47 @@ impl Pairs {
         self.flags.extend(other.flags);
     }
 
+    /// The pairs as slices, which the metrics read.
+    pub fn view(&self) -> PairsView<'_> {
+        PairsView { values: &self.values, flags: &self.flags }
+    }
+
+    pub fn auc(&self) -> Option<f64> {
+        self.view().auc()
+    }
+
+    pub fn ks(&self) -> Option<f64> {
+        self.view().ks()
+    }
+
+    pub fn gini(&self) -> Option<f64> {
+        self.view().gini()
+    }
+
+    pub fn iv(&self) -> Option<f64> {
+        self.view().iv()
+    }
+
+    pub fn psi(&self) -> Option<f64> {
+        self.view().psi()
+    }
+}
+
+/// (value, flag) pairs held elsewhere (the extension keeps its aggregate states in PostgreSQL
+/// memory): the metrics of [`Pairs`], read from slices of equal length. Serializes as [`Pairs`]
+/// does.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PairsView<'a> {
+    pub values: &'a [f64],
+    pub flags: &'a [bool],
+}
+
+impl PairsView<'_> {
     /// (scores, labels) of the rows with a score.
     fn scored(&self) -> (Vec<f64>, Vec<f64>) {
         self.values
             .iter()
-            .zip(&self.flags)
+            .zip(self.flags)
             .filter(|(v, _)| !v.is_nan())
             .map(|(&v, &f)| (v, f as u8 as f64))
             .unzip()
@@ -64,7 +100,7 @@ impl Pairs {
         sorted.sort_unstable_by(f64::total_cmp);
         let edges = binning::decile_edges(&sorted);
         let mut bins = vec![BinCounts::default(); binning::bin_count(&edges)];
-        for (&v, &bad) in self.values.iter().zip(&self.flags) {
+        for (&v, &bad) in self.values.iter().zip(self.flags) {
             let b = &mut bins[binning::bin_of(&edges, v)];
             if bad {
                 b.bad += 1.0
@@ -77,7 +113,7 @@ impl Pairs {
 
     /// PSI of the non-reference rows against the reference rows.
     pub fn psi(&self) -> Option<f64> {
-        Some(psi_numeric(&self.values, &self.flags)).filter(|x| !x.is_nan())
+        Some(psi_numeric(self.values, self.flags)).filter(|x| !x.is_nan())
     }
 }
 
@@ -191,6 +227,8 @@ mod tests {
         assert!((whole.gini().unwrap() - (2.0 * whole.auc().unwrap() - 1.0)).abs() < 1e-15);
         let bytes = postcard::to_allocvec(&a).unwrap();
         assert_eq!(postcard::from_bytes::<Pairs>(&bytes).unwrap(), a);
+        // A view writes the same bytes (the extension's parallel workers send views).
+        assert_eq!(postcard::to_allocvec(&a.view()).unwrap(), bytes);
     }
 
     #[test]

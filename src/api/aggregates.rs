@@ -1,21 +1,26 @@
 //! The metric aggregates: `aimass.auc`, `ks`, `gini`, `iv`, `psi`, `log_loss` and `brier`, usable
-//! with GROUP BY from any SQL client. Each keeps an accumulator from `core::accumulators` as its
-//! `internal` state, in the aggregate's memory context, with combine, serial and deserial
-//! functions so PostgreSQL can run them in parallel workers.
+//! with GROUP BY from any SQL client. Each keeps its `internal` state in the aggregate's memory
+//! context, with combine, serial and deserial functions so PostgreSQL can run them in parallel
+//! workers.
 //!
-//! The states are exact (every value is kept, outside work_mem). What they hold is counted
-//! together for the whole backend, each state's share updated whenever it grows, and the total of
-//! all the states alive (every group of a GROUP BY, every aggregate of the query) is bounded by
-//! `aimass.max_memory` (54000 beyond it); a state's share leaves the total when its memory
-//! context goes.
+//! The states are exact (every value is kept). The numeric ones (auc, ks, gini, iv, psi of
+//! numbers) keep their values in PostgreSQL memory ([`PallocVec`]), so PostgreSQL accounts for
+//! them: a hash aggregate whose states pass work_mem × hash_mem_multiplier spills its further
+//! groups to disk, as for array_agg, and an allocation PostgreSQL refuses is its own ERROR. The
+//! category counts of iv and psi of text are a Rust hash table (its size is the number of
+//! distinct categories). What every state holds is also counted together for the whole backend,
+//! each state's share updated whenever it grows, and the total of all the states alive (every
+//! group of a GROUP BY, every aggregate of the query) is bounded by `aimass.max_memory` (54000
+//! beyond it); a state's share leaves the total when its memory context goes.
 
 use pgrx::prelude::*;
 use pgrx::{Internal, PgMemoryContexts};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::core::accumulators::{CategoryCounts, Pairs, ProbabilitySums};
+use crate::core::accumulators::{CategoryCounts, Pairs, PairsView, ProbabilitySums};
 use crate::core::error::AimassError;
 use crate::error::{raise, OrRaise};
+use crate::palloc_vec::PallocVec;
 
 thread_local! {
     /// The bytes counted by every aggregate state alive in this backend.
@@ -53,8 +58,19 @@ impl<T> Drop for Held<T> {
 
 /// The state behind `internal`, created in the aggregate's memory context on first use.
 fn state<T: Default>(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut Held<T> {
+    state_made(internal, fcinfo, |_| T::default())
+}
+
+/// As [`state`], the first state made by `make` from the aggregate's memory context.
+fn state_made<T>(
+    internal: &mut Internal,
+    fcinfo: pg_sys::FunctionCallInfo,
+    make: impl FnOnce(pg_sys::MemoryContext) -> T,
+) -> &mut Held<T> {
     if !internal.initialized() {
-        let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(Held::<T>::default());
+        let context = agg_context(fcinfo);
+        let held = Held { state: make(context), counted: 0 };
+        let ptr = PgMemoryContexts::For(context).leak_and_drop_on_delete(held);
         *internal = Internal::from(Some(pg_sys::Datum::from(ptr)));
     }
     // SAFETY: this module only ever stores a `Held<T>` of the aggregate's own kind behind
@@ -121,7 +137,36 @@ fn deserial<T: DeserializeOwned + Default>(
     out
 }
 
-// (value, flag) pairs: auc, ks, gini, iv and psi of numbers.
+// (value, flag) pairs: auc, ks, gini, iv and psi of numbers, in PostgreSQL memory.
+
+/// The pairs of one state: values (NULL as NaN) and flags, in the aggregate's memory context.
+struct PgPairs {
+    values: PallocVec<f64>,
+    flags: PallocVec<bool>,
+}
+
+impl PgPairs {
+    fn new(context: pg_sys::MemoryContext) -> Self {
+        PgPairs { values: PallocVec::new(context), flags: PallocVec::new(context) }
+    }
+
+    fn view(&self) -> PairsView<'_> {
+        PairsView { values: self.values.as_slice(), flags: self.flags.as_slice() }
+    }
+
+    fn allocated(&self) -> u128 {
+        self.values.allocated() + self.flags.allocated()
+    }
+
+    fn append(&mut self, other: PairsView<'_>) {
+        self.values.extend_from_slice(other.values);
+        self.flags.extend_from_slice(other.flags);
+    }
+}
+
+fn pairs_state(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut Held<PgPairs> {
+    state_made(internal, fcinfo, PgPairs::new)
+}
 
 #[pg_extern(immutable, parallel_safe, name = "_pairs_add")]
 fn pairs_add(
@@ -131,12 +176,13 @@ fn pairs_add(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if let Some(flag) = flag {
-        let held = state::<Pairs>(&mut s, fcinfo);
-        let capacity = held.state.values.capacity();
-        held.state.add(value.filter(|v| !v.is_nan()), flag);
+        let held = pairs_state(&mut s, fcinfo);
+        let allocated = held.state.allocated();
+        held.state.values.push(value.filter(|v| !v.is_nan()).unwrap_or(f64::NAN));
+        held.state.flags.push(flag);
         // Counted each time the state grows its buffers (a doubling): few checks per state.
-        if held.state.values.capacity() != capacity {
-            let now = held.state.bytes();
+        if held.state.allocated() != allocated {
+            let now = held.state.allocated();
             held.holds(now);
         }
     }
@@ -145,21 +191,41 @@ fn pairs_add(
 
 #[pg_extern(immutable, parallel_safe, name = "_pairs_combine")]
 fn pairs_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    combine::<Pairs>(a, b, fcinfo, Pairs::merge, Pairs::bytes)
+    let (mut a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
+    let Some(other) = finished::<PgPairs>(&b) else { return a };
+    let held = pairs_state(&mut a, fcinfo);
+    held.state.append(other.view());
+    let now = held.state.allocated();
+    held.holds(now);
+    crate::core::interrupt::check().or_raise();
+    a
 }
 
+/// The same bytes as a serialized `Pairs`.
 #[pg_extern(immutable, parallel_safe, strict, name = "_pairs_serial")]
 fn pairs_serial(s: Internal) -> Vec<u8> {
-    serial::<Pairs>(s)
+    let p = pairs(&s).unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")));
+    postcard::to_allocvec(&p)
+        .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot serialize: {e}"))))
 }
 
 #[pg_extern(immutable, parallel_safe, strict, name = "_pairs_deserial")]
 fn pairs_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    deserial::<Pairs>(bytes, fcinfo, Pairs::bytes)
+    let v: Pairs = postcard::from_bytes(bytes)
+        .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot deserialize: {e}"))));
+    if v.values.len() != v.flags.len() {
+        raise(AimassError::internal("a serialized aggregate state is inconsistent"));
+    }
+    let mut out = Internal::from(None);
+    let held = pairs_state(&mut out, fcinfo);
+    held.state.append(v.view());
+    let now = held.state.allocated();
+    held.holds(now);
+    out
 }
 
-fn pairs(s: &Internal) -> Option<&Pairs> {
-    finished::<Pairs>(s)
+fn pairs(s: &Internal) -> Option<PairsView<'_>> {
+    finished::<PgPairs>(s).map(PgPairs::view)
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_auc_final")]

@@ -74,6 +74,32 @@ SELECT s.month, round(s.auc::numeric, 4) AS auc, round(s.ks::numeric, 4) AS ks,
        abs(s.log_loss - p.log_loss) < 1e-12 AND abs(s.brier - p.brier) < 1e-12 AS sums_under_parallel
   FROM serial s JOIN parallel p USING (month) ORDER BY month;
 
+-- The numeric states are in PostgreSQL memory, so PostgreSQL accounts for them: a hash aggregate
+-- whose states pass work_mem spills its later groups to disk (more than one batch), and gives the
+-- figures a sorted aggregate gives. The category counts of iv/psi of text are still on the Rust
+-- heap (bounded by aimass.max_memory only): PostgreSQL does not see them, and keeps one batch.
+CREATE TEMP TABLE spill_input AS
+  SELECT g, g / 20000 AS k, (g * 7919 % 1000) / 1000.0 AS p, g % 3 = 0 AS bad FROM generate_series(0, 99999) g;
+CREATE FUNCTION pg_temp.hash_batches(q text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF) ' || q INTO plan;
+  RETURN (plan -> 0 -> 'Plan' ->> 'HashAgg Batches')::int;
+END $$;
+SET work_mem = '64kB';
+SET enable_sort = off;
+SELECT pg_temp.hash_batches('SELECT k, aimass.auc(p, bad), aimass.psi(p, bad) FROM spill_input GROUP BY k') > 1
+         AS hash_aggregate_spilled,
+       pg_temp.hash_batches('SELECT k, aimass.iv(g::text, bad) FROM spill_input GROUP BY k') = 1
+         AS rust_heap_states_are_not_seen;
+CREATE TEMP TABLE hashed AS SELECT k, aimass.auc(p, bad), aimass.psi(p, bad) FROM spill_input GROUP BY k;
+RESET enable_sort;
+SET enable_hashagg = off;
+SELECT count(*) AS groups, bool_and(h.auc = s.auc AND h.psi = s.psi) AS spilled_equals_sorted
+  FROM hashed h JOIN (SELECT k, aimass.auc(p, bad), aimass.psi(p, bad) FROM spill_input GROUP BY k) s USING (k);
+RESET enable_hashagg;
+RESET work_mem;
+
 -- The IV aggregate equals profile's IV (same default bins).
 SELECT abs(aimass.iv(income, bad) - (SELECT iv FROM aimass.profile('credit_data', 'status') WHERE column_name = 'income')) < 1e-12
          AS iv_matches_profile
