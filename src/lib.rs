@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod error;
 pub mod gucs;
 pub mod host;
+pub mod idle_databases;
 pub mod json_arg;
 pub mod palloc_vec;
 pub mod progress;

@@ -64,6 +64,9 @@ fn monitor(project_name: &str, relation_name: PgRelation, options: default!(Json
     .or_raise()
     .unwrap_or_else(|| relation.sql_name.clone());
     monitors::upsert(project.id, &qualified, relation.oid, &o).or_raise();
+    // The launcher visits this database again from its next round after the commit.
+    // SAFETY: a plain read of the backend's database.
+    crate::idle_databases::forget_at_commit(unsafe { pg_sys::MyDatabaseId });
     audit::record(
         Action::Monitor,
         Some(&project.name),

@@ -3,10 +3,12 @@
 //! A launcher (a static worker, restarted by the postmaster after a crash) connects to no
 //! database: every `aimass.monitor_naptime` it reads `pg_database` (a shared catalog) and starts
 //! one round in each database that accepts connections (or only `aimass.monitor_database`): a
-//! dynamic worker that connects, leaves at once where aimass is not installed, runs the monitors
-//! that are due and exits. So no connection is held between rounds (DROP DATABASE, RENAME and
-//! CREATE DATABASE ... TEMPLATE work while the worker runs), and a round still running in a
-//! database is not started again there.
+//! dynamic worker that connects, runs the monitors that are due and exits. So no connection is
+//! held between rounds (DROP DATABASE, RENAME and CREATE DATABASE ... TEMPLATE work while the
+//! worker runs), and a round still running in a database is not started again there. A round that
+//! finds aimass not installed, or no enabled monitor, marks its database idle
+//! ([`crate::idle_databases`]): the launcher leaves it alone until a monitor is made there or the
+//! server restarts.
 //!
 //! Each due monitor is checked in two transactions: the first takes the check and moves the
 //! next one on (committed before the check runs, so a check that fails or crashes never makes
@@ -38,6 +40,7 @@ pub fn register() {
     if !unsafe { pg_sys::process_shared_preload_libraries_in_progress } {
         return;
     }
+    crate::idle_databases::init();
     BackgroundWorkerBuilder::new(LAUNCHER)
         .set_type(LAUNCHER)
         .set_library("aimass")
@@ -100,7 +103,7 @@ pub extern "C-unwind" fn aimass_monitor_launcher(_arg: pg_sys::Datum) {
             unsafe { rounds.reset() };
         }
         for (oid, name) in &wanted {
-            if workers.contains_key(&oid.to_u32()) {
+            if workers.contains_key(&oid.to_u32()) || crate::idle_databases::is_idle(*oid) {
                 continue;
             }
             // The handle must outlive this loop: allocate it in the rounds' context.
@@ -188,6 +191,8 @@ pub extern "C-unwind" fn aimass_monitor_worker(arg: pg_sys::Datum) {
 /// Runs the due monitors of this database, each taken in a transaction of its own and then
 /// checked in another.
 fn run_due_checks() {
+    // Read before the snapshot: a monitor committed after it forbids marking the database idle.
+    let epoch = crate::idle_databases::epoch();
     let due: Vec<i64> = BackgroundWorker::transaction(|| {
         let installed = Spi::get_one::<bool>(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'aimass')",
@@ -195,7 +200,21 @@ fn run_due_checks() {
         .ok()
         .flatten()
         .unwrap_or(false);
-        if !installed {
+        let monitored = installed
+            && Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM aimass.monitors WHERE enabled)")
+                .ok()
+                .flatten()
+                .unwrap_or(true);
+        if !monitored {
+            // SAFETY: a plain read of the backend's database.
+            let database = unsafe { pg_sys::MyDatabaseId };
+            crate::idle_databases::mark(database, epoch);
+            let name = Spi::get_one::<String>("SELECT pg_catalog.current_database()::text").ok().flatten();
+            log!(
+                "aimass monitor: nothing to check in database \"{}\" ({}); left alone until a monitor is made there or the server restarts",
+                name.unwrap_or_default(),
+                if installed { "no enabled monitor" } else { "aimass is not installed" }
+            );
             return Vec::new();
         }
         Spi::connect(|client| {

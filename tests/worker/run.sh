@@ -67,6 +67,16 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 2000 ] || fail "the round worker took $ms ms to exit on SIGTERM"
 echo "worker-test: a round worker terminated in the middle of a check exited after $ms ms"
 
+# A database without aimass is visited once per server start (the round marks it idle in shared
+# memory), not at every round. The databases made below are visited before their monitor exists,
+# so they are marked idle too: that their checks then run shows that aimass.monitor clears it.
+"${PSQL[@]}" -q -d postgres -c "CREATE DATABASE aimass_plain"
+sleep 6
+visits=$(grep -c 'nothing to check in database "aimass_plain" (aimass is not installed)' "$DIR/postgres.log" || true)
+[ "$visits" = 1 ] || fail "a database without aimass was visited $visits times in 6 rounds (expected once)"
+"${PSQL[@]}" -q -d postgres -c "DROP DATABASE aimass_plain"
+echo "worker-test: a database without aimass was visited once in 6 rounds of 1 s"
+
 # DROP DATABASE, CREATE DATABASE ... TEMPLATE and DROP DATABASE ... WITH (FORCE) while the worker
 # runs checks in those databases: the worker holds no connection between rounds.
 setup_monitored() { # database, relation to monitor
@@ -114,4 +124,4 @@ new=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'aimass monitor l
 [ -n "$new" ] && [ "$new" != "$old" ] || fail "the launcher was not restarted (pid $old, now '$new')"
 grep -q "terminated by signal 9" "$DIR/postgres.log" || fail "the kill is not in the server log"
 echo "worker-test: launcher $old killed with SIGKILL, restarted as $new, reports continue"
-echo "worker-test: 3 pg_regress files and 6 shell checks passed"
+echo "worker-test: 3 pg_regress files and 7 shell checks passed"
