@@ -177,6 +177,18 @@ fn the_own_svm_solver_agrees_with_linfas() {
     }
 }
 
+/// aimass's own least squares (centred normal equations) fit the linear case as linfa-linear did
+/// when the format-3 fixture was made: the probes agree to 1e-9 relative.
+#[test]
+fn the_own_least_squares_agree_with_linfas() {
+    let c = cases().into_iter().find(|c| c.name == "linear").unwrap();
+    let now = scores(&fit(&c));
+    let then = scores(&std::fs::read(dir(3).join("linear.bin")).unwrap());
+    for (a, b) in now.iter().zip(&then) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{now:?} against {then:?}");
+    }
+}
+
 fn check_version(version: u16) {
     let current = version == artifact::FORMAT_VERSION;
     let write = current && std::env::var_os("AIMASS_WRITE_GOLDEN").is_some();
