@@ -10,49 +10,23 @@
 //! serialized type (model, recipe, steps, fitted models, trees; also a dependency's type held in
 //! one) changes the format. `aimass-core/tests/golden_artifacts.rs` decodes committed artifacts of
 //! every variant and fails when that happens. A change on purpose bumps [`FORMAT_VERSION`]; the
-//! previous version's types that changed are then frozen in a module of their own ([`v3`] holds
-//! version 3's SVM), the payload is decoded with [`reading_version`] set so that the changed
-//! types pick their frozen decoder and upgrade to the current types — old artifacts are never
+//! previous version's types that changed are then frozen in a module of their own
+//! (`algorithms::svm::v3` holds version 3's SVM), the payload is decoded with its version set
+//! ([`crate::format_version::reading`]) so that the changed types pick their frozen decoder and upgrade to the current types — old artifacts are never
 //! refused — and the old version's golden fixtures stay.
-
-use std::cell::Cell;
 
 use crate::error::{AimassError, ErrorKind, Result};
 use crate::model::Model;
 
-pub(crate) mod v3;
-
 pub const MAGIC: &[u8; 8] = b"AIMASS\x00M";
-/// Version 2: per-column preprocessing (imputers, clipping, scalers, encoders).
-/// Version 3: tree ensembles carry node covers (TreeSHAP) and how their trees combine.
-/// Version 4: the SVM is aimass's own struct (it was linfa-svm's); everything else is as in 3.
-pub const FORMAT_VERSION: u16 = 4;
-/// The oldest version read (and upgraded).
-pub const OLDEST_VERSION: u16 = 3;
-
-thread_local! {
-    /// The format version of the payload being decoded on this thread: the types that changed
-    /// between versions read it to pick their frozen decoder (see [`v3`]).
-    static READING: Cell<u16> = const { Cell::new(FORMAT_VERSION) };
-}
-
-/// The version of the payload being decoded ([`FORMAT_VERSION`] outside [`decode`]).
-pub(crate) fn reading_version() -> u16 {
-    READING.with(Cell::get)
-}
+pub use crate::format_version::{FORMAT_VERSION, OLDEST_VERSION};
 
 /// Decodes a payload of `version` with the current types and, for what changed since, the
 /// frozen ones.
 fn read_payload(version: u16, payload: &[u8]) -> std::result::Result<Model, postcard::Error> {
-    struct Restore(u16);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            READING.with(|r| r.set(self.0));
-        }
-    }
-    let _restore = Restore(READING.with(|r| r.replace(version)));
-    postcard::from_bytes(payload)
+    crate::format_version::reading(version, || postcard::from_bytes(payload))
 }
+
 const HEADER: usize = 8 + 2 + 4 + 4;
 
 pub fn encode(model: &Model) -> Result<Vec<u8>> {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod explain;
 pub mod feature_selection;
 pub mod fitting;
+pub mod format_version;
 pub mod hash;
 pub mod importance;
 pub mod inputs;

@@ -10,6 +10,7 @@
 pub mod model;
 mod platt;
 mod smo;
+mod v3;
 
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};

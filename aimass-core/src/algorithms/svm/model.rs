@@ -2,7 +2,7 @@
 //! separating boundary (a weight vector for the linear kernel, support vectors with their signed
 //! coefficients otherwise), the offset and the Platt coefficients.
 //!
-//! Version 3 stored linfa-svm 0.8's own struct; [`crate::artifact::v3`] reads those artifacts and
+//! Version 3 stored linfa-svm 0.8's own struct; [`super::v3`] reads those artifacts and
 //! upgrades them here ([`SvmModel::from_linfa_v3`]). Every sum below is taken in the order and
 //! the grouping linfa took it, so an upgraded model gives the very same scores, bit for bit (the
 //! golden artifacts pin it).
@@ -132,8 +132,8 @@ impl SvmModel {
 
 /// The SVM of the payload being decoded: version 3's layout (upgraded), or the current one.
 pub fn read_any_version<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Box<SvmModel>, D::Error> {
-    if crate::artifact::reading_version() == 3 {
-        let old = crate::artifact::v3::SvmV3::deserialize(d)?;
+    if crate::format_version::reading_version() == 3 {
+        let old = super::v3::SvmV3::deserialize(d)?;
         return old.upgrade().map(Box::new).map_err(serde::de::Error::custom);
     }
     SvmModel::deserialize(d).map(Box::new)

@@ -6,8 +6,8 @@
 
 use serde::Deserialize;
 
-use crate::algorithms::svm::model::{Boundary, Kernel};
-use crate::algorithms::svm::SvmModel;
+use super::model::{Boundary, Kernel};
+use super::SvmModel;
 
 /// aimass 0.1–0.3's `SvmModel` (its Platt cache was `#[serde(skip)]`).
 #[derive(Deserialize)]
