@@ -14,7 +14,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
 CLUSTER = $(shell scripts/cluster.sh dir)
 PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 REGRESS = $(shell $(PG_CONFIG) --pkglibdir)/pgxs/src/test/regress/pg_regress
-REGRESS_TESTS ?= setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card
+REGRESS_TESTS ?= setup train_evaluate predict deploy bad_input transactions two_connections profile clean preprocess risk_metrics binning scorecard gradient_boosting random_forest ensembles search mlp svm unsupervised weights drift_reference monitoring hostile_names governance challenger model_card hyperparameters
 
 .PHONY: setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 

@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod evaluate;
 pub mod explain;
 pub mod features;
+pub mod hyperparameters;
 pub mod log_prediction;
 pub mod model_card;
 pub mod monitor;

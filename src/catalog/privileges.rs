@@ -80,7 +80,7 @@ DECLARE
     grants CONSTANT text[][] := ARRAY[
         ['PUBLIC', 'auc'], ['PUBLIC', 'ks'], ['PUBLIC', 'gini'], ['PUBLIC', 'brier'],
         ['PUBLIC', 'log_loss'], ['PUBLIC', 'iv'], ['PUBLIC', 'psi'], ['PUBLIC', 'roc_curve'],
-        ['PUBLIC', 'lift_table'], ['PUBLIC', 'calibration_table'],
+        ['PUBLIC', 'lift_table'], ['PUBLIC', 'calibration_table'], ['PUBLIC', 'hyperparameters'],
         ['aimass_scorer', 'predict'], ['aimass_scorer', 'predict_proba'], ['aimass_scorer', 'explain'],
         ['aimass_scorer', 'score_points'], ['aimass_scorer', 'predict_batch'],
         ['aimass_scorer', 'served_model'],

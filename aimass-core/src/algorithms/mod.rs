@@ -338,13 +338,18 @@ impl FittedModel {
     }
 }
 
+/// The registration of the algorithm called `name`, or the error that names the ones there are.
+pub fn registered(name: &str) -> Result<&'static Registration> {
+    registration(name).ok_or_else(|| {
+        let available: Vec<&str> = names().collect();
+        AimassError::invalid_parameter(format!("unknown algorithm \"{name}\""))
+            .with_hint(format!("Available algorithms: {}.", available.join(", ")))
+    })
+}
+
 /// Looks up an algorithm by name and validates its hyperparameters for the task.
 pub fn build(name: &str, task: Task, hyperparams: &Value) -> Result<Box<dyn Algorithm>> {
-    let Some(r) = registration(name) else {
-        let available: Vec<&str> = names().collect();
-        return Err(AimassError::invalid_parameter(format!("unknown algorithm \"{name}\""))
-            .with_hint(format!("Available algorithms: {}.", available.join(", "))));
-    };
+    let r = registered(name)?;
     if !r.tasks.supports(task) {
         return Err(AimassError::new(
             ErrorKind::InvalidParameter,

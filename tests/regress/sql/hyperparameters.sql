@@ -1,0 +1,12 @@
+-- aimass.hyperparameters(algorithm): each hyperparameter with a spec, from the specs the option
+-- reader, the stored hyperparams and the errors use.
+\set VERBOSITY verbose
+SELECT * FROM aimass.hyperparameters('gradient_boosting') ORDER BY name;
+-- The defaults listed are the ones a model stores.
+SELECT model_id AS hp_model FROM aimass.train('hp_defaults', 'credit_data', 'status', algorithm => 'logistic',
+                                              exclude => ARRAY['id'], deploy => 'never') \gset
+SELECT count(*) AS params, bool_and(m.hyperparams -> h.name = h.default_value) AS defaults_are_the_stored_ones
+  FROM aimass.hyperparameters('logistic') h, aimass.models m WHERE m.id = :hp_model;
+-- linear has no hyperparameters.
+SELECT count(*) AS params FROM aimass.hyperparameters('linear');
+SELECT * FROM aimass.hyperparameters('gradient_boostin');
