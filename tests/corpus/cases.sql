@@ -139,6 +139,9 @@ INSERT INTO corpus_case (area, input, sql, expect) VALUES
 ('monitor', 'log_prediction for a project that does not exist', $$INSERT INTO corpus_logged_nobody SELECT * FROM corpus_data WHERE id = 1$$, '42704'),
 ('monitor', 'log_prediction of a row', $$INSERT INTO corpus_logged SELECT * FROM corpus_data WHERE id = 1$$, 'ok'),
 -- Curves and aggregates.
+('train', 'hyperparameters of an unknown algorithm', $$SELECT count(*) FROM aimass.hyperparameters('nope')$$, '22023'),
+('train', 'hyperparameters of an empty name', $$SELECT count(*) FROM aimass.hyperparameters('')$$, '22023'),
+('train', 'hyperparameters of NULL', $$SELECT count(*) FROM aimass.hyperparameters(NULL)$$, 'clean'),
 ('curves', 'arrays of different lengths', $$SELECT count(*) FROM aimass.roc_curve(ARRAY[0.1, 0.2], ARRAY[true])$$, '22023'),
 ('curves', 'empty arrays', $$SELECT count(*) >= 0 FROM aimass.roc_curve(ARRAY[]::float8[], ARRAY[]::boolean[])$$, 'clean'),
 ('curves', 'NULL elements', $$SELECT count(*) >= 0 FROM aimass.roc_curve(ARRAY[0.1, NULL], ARRAY[true, false])$$, 'clean'),

@@ -169,6 +169,7 @@ INSERT INTO corpus_call VALUES
  ('check_drift', ARRAY['project_name', '''corpus''', 'text', 'relation_name', '''corpus_data''', 'regclass', 'since', 'NULL', 'timestamptz'], NULL),
  ('run_monitor', ARRAY['project_id', '(SELECT id FROM aimass.projects WHERE name = ''corpus'')', 'bigint'], NULL),
  ('unmonitor', ARRAY['project_name', '''corpus_gb''', 'text'], NULL),
+ ('hyperparameters', ARRAY['algorithm', '''logistic''', 'text'], NULL),
  ('roc_curve', ARRAY['scores', 'ARRAY[0.1, 0.9]::float8[]', 'float8[]', 'labels', 'ARRAY[false, true]', 'boolean[]'], NULL),
  ('lift_table', ARRAY['scores', 'ARRAY[0.1, 0.9]::float8[]', 'float8[]', 'labels', 'ARRAY[false, true]', 'boolean[]', 'buckets', '2', 'integer'], NULL),
  ('calibration_table', ARRAY['p', 'ARRAY[0.1, 0.9]::float8[]', 'float8[]', 'labels', 'ARRAY[false, true]', 'boolean[]', 'buckets', '2', 'integer'], NULL);
