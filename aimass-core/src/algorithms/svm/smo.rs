@@ -113,7 +113,7 @@ fn update(k: &[f64], n: usize, y: &[f64], c: &[f64], alpha: &mut [f64], g: &mut 
     let (ci, cj) = (c[i], c[j]);
     let (old_i, old_j) = (alpha[i], alpha[j]);
     let kij = k[i * n + j];
-    let quad = (k[i * n + i] + k[j * n + j] - 2.0 * kij).max(0.0);
+    let quad = k[i * n + i] + k[j * n + j] - 2.0 * kij;
     let quad = if quad > 0.0 { quad } else { TAU };
     let (mut ai, mut aj) = (old_i, old_j);
     if y[i] != y[j] {
