@@ -10,6 +10,11 @@ PG_BIN = $(shell $(PG_CONFIG) --bindir)
 PORT ?= 55415
 export AIMASS_PORT := $(PORT)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The flag cargo-pgrx passes when it builds the extension, given to every build (clippy, the tests,
+# pgrx's own install inside the tests, make install): with one set of flags the dependency tree is
+# compiled once. (RUSTFLAGS replaces cargo-pgrx's `--config ... rustflags`; it is the same flag.)
+RUSTFLAGS ?= -C link-arg=-Wl,--no-gc-sections
+export RUSTFLAGS
 SUDO := $(if $(filter 0,$(shell id -u)),,--sudo)
 CLUSTER = $(shell scripts/cluster.sh dir)
 PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
@@ -41,11 +46,14 @@ demo: start
 	@echo "  $(PSQL) -d aimass_demo"
 	@echo "Stop it with: make stop"
 
-# The pure engine's unit tests: no server, no pgrx (seconds once built).
+# The pure engine's unit tests alone: no server, no pgrx (seconds once built). `make test` runs them
+# in pg-test's build instead, where they share its dependency features (this target resolves the
+# core's dependencies on their own and so compiles them a second time).
 core-test: setup
 	cargo test -p aimass-core
 
-# The pg_test cluster belongs to the postgres user when run as root.
+# The #[pg_test]s and, in the same cargo build (the workspace's default members), the core's unit
+# and golden-artifact tests. The pg_test cluster belongs to the postgres user when run as root.
 pg-test: setup
 	@dir="$$(scripts/cluster.sh dir)/../pgrx-test"; mkdir -p "$$dir"; \
 	if [ "$$(id -u)" -eq 0 ]; then chown postgres:postgres "$$dir"; runas="--runas postgres"; fi; \
@@ -78,7 +86,7 @@ security-test: install
 lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
-test: core-test pg-test regress corpus-test worker-test security-test lifecycle-test
+test: pg-test regress corpus-test worker-test security-test lifecycle-test
 
 # SQLsmith as an aimass_analyst against deployed models of every algorithm (SQLSMITH_QUERIES,
 # default 20000); fails on any backend crash. Not part of `make test`.
