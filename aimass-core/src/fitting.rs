@@ -129,3 +129,82 @@ pub fn metrics_json(task: Task, scores: &[f64], labels: &[f64], threshold: f64) 
         Task::Clustering => json!({"rows": scores.len(), "cluster_sizes": metrics::cluster_sizes(scores)}),
     })
 }
+
+/// What `aimass.train` returns of a model's metrics: each part's headline metrics
+/// (`Task::headline_metrics`), the number of trees kept, the rows left out for a NULL target, and a
+/// search's or cross-validation's metric and best configuration. The whole document, with the
+/// model card's curves and every configuration tried, stays in `aimass.models.metrics`.
+pub fn headline(task: Task, metrics: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for part in ["train", "test"] {
+        let picked: serde_json::Map<String, Value> = task
+            .headline_metrics()
+            .iter()
+            .filter_map(|&k| Some((k.to_owned(), metrics.get(part)?.get(k)?.clone())))
+            .collect();
+        out.insert(part.to_owned(), Value::Object(picked));
+    }
+    for key in ["trees", "null_target_rows"] {
+        if let Some(v) = metrics.get(key) {
+            out.insert(key.to_owned(), v.clone());
+        }
+    }
+    for key in ["search", "cv"] {
+        let Some(report) = metrics.get(key) else { continue };
+        let best =
+            report.get("best").and_then(Value::as_u64).and_then(|b| report.get("results")?.get(b as usize));
+        out.insert(
+            key.to_owned(),
+            json!({
+                "metric": report.get("metric"),
+                "folds": report.get("folds"),
+                "best_hyperparams": best.and_then(|b| b.get("hyperparams")),
+                "cv_mean": best.and_then(|b| b.get("cv_mean")),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_keeps_the_ranking_metrics_and_drops_the_curves_and_trials() {
+        let full = json!({
+            "train": {"auc": 0.9, "ks": 0.7, "gini": 0.8, "rows": 800, "log_loss": 0.3, "confusion_matrix": {"tp": 1}},
+            "test": {"auc": 0.8, "ks": 0.5, "gini": 0.6, "rows": 200, "brier": 0.1},
+            "curves": {"roc": [[0.0, 0.0], [1.0, 1.0]]},
+            "trees": 120,
+            "null_target_rows": 3,
+            "search": {"method": "grid", "folds": 5, "metric": "auc", "best": 1,
+                       "results": [{"hyperparams": {"alpha": 1}, "cv_mean": 0.7, "fold_scores": [0.7]},
+                                   {"hyperparams": {"alpha": 2}, "cv_mean": 0.75, "fold_scores": [0.75]}]},
+        });
+        assert_eq!(
+            headline(Task::Binary, &full),
+            json!({
+                "train": {"auc": 0.9, "ks": 0.7, "gini": 0.8, "rows": 800},
+                "test": {"auc": 0.8, "ks": 0.5, "gini": 0.6, "rows": 200},
+                "trees": 120,
+                "null_target_rows": 3,
+                "search": {"metric": "auc", "folds": 5, "best_hyperparams": {"alpha": 2}, "cv_mean": 0.75},
+            })
+        );
+    }
+
+    #[test]
+    fn the_headline_of_each_task_names_its_own_metrics() {
+        let full = json!({"test": {"rmse": 2.0, "mae": 1.5, "r2": 0.6, "rows": 10, "auc": 0.5}});
+        assert_eq!(
+            headline(Task::Regression, &full)["test"],
+            json!({"rmse": 2.0, "mae": 1.5, "r2": 0.6, "rows": 10})
+        );
+        let full = json!({"train": {"rows": 50, "cluster_sizes": [20, 30], "inertia": 4.5}});
+        assert_eq!(headline(Task::Clustering, &full)["train"], json!({"inertia": 4.5, "rows": 50}));
+        // An unlabelled anomaly model has no AUC to show.
+        let full = json!({"test": {"rows": 10, "mean_score": 0.4, "score_p99": 0.9}});
+        assert_eq!(headline(Task::Anomaly, &full)["test"], json!({"mean_score": 0.4, "rows": 10}));
+    }
+}

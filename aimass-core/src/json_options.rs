@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use crate::error::{AimassError, Result};
 
 /// One hyperparameter: its name, type and range, default and a one-line doc. The option reader
-/// ([`Options::int`], [`Options::num`]), the error messages, the stored `hyperparams` and the
-/// README's table all read this one definition.
+/// ([`Options::int`], [`Options::num`], [`Options::flag`], [`Options::choice`],
+/// [`Options::shaped`]), the error messages, the stored `hyperparams`, `aimass.hyperparameters`
+/// and the README's table all read this one definition.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Param {
     pub name: &'static str,
@@ -19,8 +20,32 @@ pub struct Param {
 /// A hyperparameter's type, range and default.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
-    Integer { min: i64, max: i64, default: i64 },
-    Number { min: f64, max: f64, default: f64 },
+    Integer {
+        min: i64,
+        max: i64,
+        default: i64,
+    },
+    Number {
+        min: f64,
+        max: f64,
+        default: f64,
+    },
+    Boolean {
+        default: bool,
+    },
+    /// One of the listed words.
+    Choice {
+        choices: &'static [&'static str],
+        default: &'static str,
+    },
+    /// A value of a richer shape (a list, an object, a word or a number): its type and accepted
+    /// values in words and its default as JSON text (`null` where the default depends on the
+    /// data, which the doc then says). The algorithm reads and checks the value itself.
+    Shaped {
+        type_name: &'static str,
+        range: &'static str,
+        default: &'static str,
+    },
 }
 
 impl Param {
@@ -32,11 +57,37 @@ impl Param {
         Param { name, kind: Kind::Number { min, max, default }, doc }
     }
 
-    /// `integer` or `number`.
+    pub const fn boolean(name: &'static str, default: bool, doc: &'static str) -> Param {
+        Param { name, kind: Kind::Boolean { default }, doc }
+    }
+
+    pub const fn choice(
+        name: &'static str,
+        choices: &'static [&'static str],
+        default: &'static str,
+        doc: &'static str,
+    ) -> Param {
+        Param { name, kind: Kind::Choice { choices, default }, doc }
+    }
+
+    pub const fn shaped(
+        name: &'static str,
+        type_name: &'static str,
+        range: &'static str,
+        default: &'static str,
+        doc: &'static str,
+    ) -> Param {
+        Param { name, kind: Kind::Shaped { type_name, range, default }, doc }
+    }
+
+    /// `integer`, `number`, `boolean`, `text`, or a shape such as `integer list`.
     pub fn type_name(&self) -> &'static str {
         match self.kind {
             Kind::Integer { .. } => "integer",
             Kind::Number { .. } => "number",
+            Kind::Boolean { .. } => "boolean",
+            Kind::Choice { .. } => "text",
+            Kind::Shaped { type_name, .. } => type_name,
         }
     }
 
@@ -45,6 +96,9 @@ impl Param {
         match self.kind {
             Kind::Integer { default, .. } => Value::from(default),
             Kind::Number { default, .. } => Value::from(default),
+            Kind::Boolean { default } => Value::from(default),
+            Kind::Choice { default, .. } => Value::from(default),
+            Kind::Shaped { default, .. } => serde_json::from_str(default).unwrap_or(Value::Null),
         }
     }
 
@@ -55,6 +109,9 @@ impl Param {
             Kind::Integer { min, max, .. } => format!("{min} – {max}"),
             Kind::Number { min, max, .. } if min == f64::MIN_POSITIVE => format!("> 0 – {}", short(max)),
             Kind::Number { min, max, .. } => format!("{} – {}", short(min), short(max)),
+            Kind::Boolean { .. } => "true, false".into(),
+            Kind::Choice { choices, .. } => choices.join(", "),
+            Kind::Shaped { range, .. } => range.into(),
         }
     }
 }
@@ -133,7 +190,7 @@ impl<'a> Options<'a> {
     pub fn int(&mut self, p: &Param) -> Result<i64> {
         match p.kind {
             Kind::Integer { min, max, default } => Ok(self.integer(p.name, min, max)?.unwrap_or(default)),
-            Kind::Number { .. } => Err(AimassError::internal(format!("{} is not an integer", p.name))),
+            _ => Err(AimassError::internal(format!("{} is not an integer", p.name))),
         }
     }
 
@@ -141,8 +198,37 @@ impl<'a> Options<'a> {
     pub fn num(&mut self, p: &Param) -> Result<f64> {
         match p.kind {
             Kind::Number { min, max, default } => Ok(self.number(p.name, min, max)?.unwrap_or(default)),
-            Kind::Integer { .. } => Err(AimassError::internal(format!("{} is not a number", p.name))),
+            _ => Err(AimassError::internal(format!("{} is not a number", p.name))),
         }
+    }
+
+    /// A boolean hyperparameter, its default when absent.
+    pub fn flag(&mut self, p: &Param) -> Result<bool> {
+        match p.kind {
+            Kind::Boolean { default } => Ok(self.boolean(p.name)?.unwrap_or(default)),
+            _ => Err(AimassError::internal(format!("{} is not a boolean", p.name))),
+        }
+    }
+
+    /// One of a hyperparameter's words, its default when absent.
+    pub fn choice(&mut self, p: &Param) -> Result<&'static str> {
+        let Kind::Choice { choices, default } = p.kind else {
+            return Err(AimassError::internal(format!("{} is not a choice", p.name)));
+        };
+        let Some(given) = self.string(p.name)? else { return Ok(default) };
+        choices.iter().copied().find(|c| *c == given).ok_or_else(|| {
+            AimassError::invalid_parameter(format!(
+                "{} \"{}\" must be one of {}, not \"{given}\"",
+                self.what,
+                p.name,
+                choices.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+            ))
+        })
+    }
+
+    /// A shaped hyperparameter's value as given (`None` when absent or null); the caller checks it.
+    pub fn shaped(&mut self, p: &Param) -> Option<&'a Value> {
+        self.get(p.name)
     }
 
     pub fn boolean(&mut self, key: &'static str) -> Result<Option<bool>> {

@@ -34,5 +34,6 @@ pub mod stability;
 pub mod stats;
 pub mod task;
 pub mod train;
+pub mod training_args;
 pub mod woe;
 pub mod woe_binning;

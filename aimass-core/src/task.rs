@@ -48,6 +48,17 @@ impl Task {
         }
     }
 
+    /// The metrics of each part that `aimass.train` returns (the catalog keeps them all): the
+    /// ranking ones and the row count.
+    pub fn headline_metrics(self) -> &'static [&'static str] {
+        match self {
+            Task::Binary => &["auc", "ks", "gini", "rows"],
+            Task::Regression => &["rmse", "mae", "r2", "rows"],
+            Task::Anomaly => &["auc", "ks", "gini", "mean_score", "rows"],
+            Task::Clustering => &["inertia", "rows"],
+        }
+    }
+
     /// Whether headline value `new` beats `current` (higher AUC, lower RMSE or inertia).
     pub fn is_better(self, new: f64, current: f64) -> bool {
         match self {

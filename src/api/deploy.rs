@@ -150,42 +150,8 @@ fn deploy_challenger(
     Ok((id, project.name.clone(), model_id, "challenger".to_owned()))
 }
 
-pgrx::extension_sql!(
-    r#"
--- The champion against its challenger on the prediction log since the challenge began: both
--- models score every logged row, so the metrics compare them on the same labelled rows.
-CREATE FUNCTION aimass.challenger_report(project_name text)
-RETURNS TABLE (role text, model_id bigint, share float8, logged bigint, served bigint, labelled bigint,
-               auc float8, ks float8, bad_rate float8, mean_score float8)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    WITH champion AS (
-        SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d
-          JOIN aimass.projects p ON p.id = d.project_id
-         WHERE p.name = project_name AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1),
-    challenger AS (
-        SELECT d.id, d.model_id, d.share, d.deployed_at FROM aimass.deployments d, champion c
-         WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id ORDER BY d.id DESC LIMIT 1),
-    contenders AS (
-        SELECT 'champion' AS role, c.model_id, NULL::float8 AS share, 1 AS ord FROM champion c
-        UNION ALL
-        SELECT 'challenger', ch.model_id, ch.share, 2 FROM challenger ch)
-    SELECT k.role, k.model_id, k.share, count(pr.id), count(pr.id) FILTER (WHERE pr.served),
-           count(pr.label),
-           aimass.auc(pr.score, pr.label = mo.target ->> 'positive') FILTER (WHERE pr.label IS NOT NULL),
-           aimass.ks(pr.score, pr.label = mo.target ->> 'positive') FILTER (WHERE pr.label IS NOT NULL),
-           avg((pr.label = mo.target ->> 'positive')::int) FILTER (WHERE pr.label IS NOT NULL),
-           avg(pr.score)
-      FROM contenders k
-      JOIN aimass.models mo ON mo.id = k.model_id
-      CROSS JOIN challenger ch
-      LEFT JOIN aimass.predictions pr
-             ON pr.project_id = mo.project_id AND pr.model_id = k.model_id AND pr.role = k.role
-            AND pr.logged_at >= ch.deployed_at
-     GROUP BY k.role, k.model_id, k.share, k.ord
-     ORDER BY k.ord
-$$;
-COMMENT ON FUNCTION aimass.challenger_report(text) IS 'Champion against challenger on the labelled rows of the prediction log since the challenge began.';
-"#,
+pgrx::extension_sql_file!(
+    "../../sql/schema/challenger_report.sql",
     name = "challenger_report",
     requires = ["catalog", "metric_aggregates"]
 );

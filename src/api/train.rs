@@ -12,7 +12,8 @@ use crate::core::hash::content_hash;
 use crate::core::preprocess::{PreprocessOptions, StoredBinnings};
 use crate::core::split::SplitSpec;
 use crate::core::task::Task;
-use crate::core::train::{self, TrainRequest};
+use crate::core::train::{self, TrainOutcome, TrainRequest};
+use crate::core::training_args::{self, RelationChoice, Resolved};
 use crate::error::{required, OrRaise};
 use crate::json_arg::JsonArg;
 
@@ -125,10 +126,8 @@ fn deploy_policy(s: &str) -> Result<DeployPolicy> {
     }
 }
 
-fn arg_str<'v>(prev: Option<&'v Value>, key: &str) -> Option<&'v str> {
-    prev.and_then(|p| p.get(key)).and_then(Value::as_str)
-}
-
+/// A training in named stages: resolve the arguments, plan the columns, read, fit (with the
+/// measures), store, deploy.
 fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     if a.project.is_empty() {
         return Err(AimassError::invalid_parameter("project_name must not be empty"));
@@ -140,180 +139,206 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     if policy == DeployPolicy::Always && !may_deploy {
         privileges::require("aimass_admin", "deploy")?;
     }
-    let existing = projects::find(a.project);
-    let prev = existing.as_ref().and_then(|p| models::latest_training_args(p.id));
-    let prev = prev.as_ref();
-
-    // Relation and target: given, or the project's previous ones.
-    let relation_oid = match a.relation {
-        Some(oid) => oid,
-        None => {
-            let name = arg_str(prev, "relation").ok_or_else(|| {
-                AimassError::invalid_parameter(format!(
-                    "relation_name is required for the first training of project \"{}\"",
-                    a.project
-                ))
-            })?;
-            resolve_relation(name)?
-        }
+    let previous = projects::find(a.project).and_then(|p| models::latest_training_args(p.id));
+    let args = training_args::resolve(
+        training_args::Given {
+            project: a.project,
+            relation: a.relation.is_some(),
+            target: a.target,
+            features: a.features.clone(),
+            positive: a.positive,
+            task: a.task,
+            split: a.split,
+            test_size: a.test_size,
+            seed: a.seed,
+            unsupervised: crate::core::algorithms::unsupervised_task(a.algorithm).is_some(),
+        },
+        previous.as_ref(),
+    )?;
+    let relation_oid = match (&args.relation, a.relation) {
+        (_, Some(oid)) => oid,
+        (RelationChoice::Previous(name), None) => resolve_relation(name)?,
+        (RelationChoice::Given, None) => return Err(AimassError::internal("relation_name not given")),
     };
     let relation = Relation::describe(relation_oid);
-    // Algorithms trained without a target (isolation_forest, kmeans) may have none.
-    let unsupervised = crate::core::algorithms::unsupervised_task(a.algorithm).is_some();
-    let target: Option<String> = match a.target.or(arg_str(prev, "target")) {
-        Some(t) => Some(t.to_owned()),
-        None if unsupervised => None,
-        None => {
-            return Err(AimassError::invalid_parameter(
-                "target is required for the first training of a project",
-            ))
-        }
-    };
-    let reuse = a.relation.is_none() && a.target.is_none() && prev.is_some();
-    let split_text = a.split.or(arg_str(prev, "split")).unwrap_or("stratified");
-    let split = SplitSpec::parse(split_text)?;
-    let test_size = a.test_size.or(prev.and_then(|p| p["test_size"].as_f64())).unwrap_or(0.2);
-    let seed = a.seed.map(i64::from).or(prev.and_then(|p| p["seed"].as_i64())).unwrap_or(42);
-    let positive = a.positive.map(str::to_owned).or(arg_str(prev, "positive").map(str::to_owned));
-    let task = match a.task.or(if reuse { arg_str(prev, "task") } else { None }) {
-        Some(t) => Some(Task::parse(t)?),
-        None => None,
-    };
+    let plan = ColumnPlan::new(&relation, &args, &a)?;
 
-    // Columns: target, split column, features.
-    let target_read = match &target {
-        Some(target) => {
-            let target_col = relation.column(target)?;
-            let ReadAs::Feature(_) = target_col.read_as else {
-                return Err(AimassError::new(
-                    ErrorKind::DatatypeMismatch,
-                    format!(
-                        "target \"{target}\" has type {}, which cannot be a target",
-                        target_col.type_name
-                    ),
-                ));
-            };
-            Some((target.clone(), target_col.read_as))
-        }
-        None => None,
-    };
-    let split_read = match split.column() {
-        Some(c) => {
-            let col = relation.column(c)?;
-            let how = match (&split, col.read_as) {
-                (SplitSpec::Time(_), ReadAs::Time | ReadAs::Feature(ColumnKind::Numeric)) => col.read_as,
-                (SplitSpec::Column(_), ReadAs::Feature(ColumnKind::Categorical)) => col.read_as,
-                _ => {
+    let read_started = std::time::Instant::now();
+    let read = plan.read(&relation)?;
+    let read_seconds = read_started.elapsed().as_secs_f64();
+
+    let outcome = fit(&a, &args, &read)?;
+
+    let store_started = std::time::Instant::now();
+    let (project, model_id, metrics) = store(&a, &relation, &args, &plan, &read, &outcome)?;
+    let task = outcome.model.task();
+    let deployed = deploy(policy, may_deploy, &project, model_id, task, &metrics)?;
+    let t = outcome.timings;
+    pgrx::debug1!(
+        "aimass.train timings: read {read_seconds:.3} s, prepare {:.3} s, fit {:.3} s, score {:.3} s, store {:.3} s",
+        t.prepare,
+        t.fit,
+        t.score,
+        store_started.elapsed().as_secs_f64()
+    );
+    let headline = crate::core::fitting::headline(task, &metrics);
+    Ok((model_id, project.name, outcome.model.algorithm, JsonB(headline), deployed))
+}
+
+/// The columns a training reads: the features, then the target, the split column and the weight
+/// column when there are any, each with how it is read.
+struct ColumnPlan {
+    features: Vec<String>,
+    target: Option<(String, ReadAs)>,
+    split: Option<(String, ReadAs)>,
+    weight: Option<(String, ReadAs)>,
+    wanted: Vec<(String, ReadAs)>,
+}
+
+/// The columns as read, in the plan's roles.
+struct ReadColumns {
+    features: Vec<Column>,
+    target: Option<Column>,
+    split: Option<Column>,
+    weights: Option<Column>,
+}
+
+impl ColumnPlan {
+    fn new(relation: &Relation, args: &Resolved, a: &TrainArgs<'_>) -> Result<ColumnPlan> {
+        let target = match &args.target {
+            Some(target) => {
+                let col = relation.column(target)?;
+                let ReadAs::Feature(_) = col.read_as else {
                     return Err(AimassError::new(
                         ErrorKind::DatatypeMismatch,
-                        format!("split column \"{c}\" has type {}", col.type_name),
-                    )
-                    .with_hint(
-                        "time:<column> needs a date, timestamp or number; column:<column> a text column.",
-                    ))
-                }
-            };
-            Some((c.to_owned(), how))
-        }
-        None => None,
-    };
-    let prev_features: Option<Vec<String>> = if reuse {
-        prev.and_then(|p| p.get("features")).and_then(|f| serde_json::from_value(f.clone()).ok())
-    } else {
-        None
-    };
-    // The weight column, like the split column, is never a feature.
-    let weight_read = match a.weight_column {
-        Some(w) => {
-            let col = relation.column(w)?;
-            if col.read_as != ReadAs::Feature(ColumnKind::Numeric) {
-                return Err(AimassError::new(
-                    ErrorKind::DatatypeMismatch,
-                    format!("weight column \"{w}\" has type {}; weights must be numbers", col.type_name),
-                ));
+                        format!("target \"{target}\" has type {}, which cannot be a target", col.type_name),
+                    ));
+                };
+                Some((target.clone(), col.read_as))
             }
-            Some((w.to_owned(), col.read_as))
+            None => None,
+        };
+        let split = match args.split.column() {
+            Some(c) => {
+                let col = relation.column(c)?;
+                let how = match (&args.split, col.read_as) {
+                    (SplitSpec::Time(_), ReadAs::Time | ReadAs::Feature(ColumnKind::Numeric)) => col.read_as,
+                    (SplitSpec::Column(_), ReadAs::Feature(ColumnKind::Categorical)) => col.read_as,
+                    _ => {
+                        return Err(AimassError::new(
+                            ErrorKind::DatatypeMismatch,
+                            format!("split column \"{c}\" has type {}", col.type_name),
+                        )
+                        .with_hint(
+                            "time:<column> needs a date, timestamp or number; column:<column> a text column.",
+                        ))
+                    }
+                };
+                Some((c.to_owned(), how))
+            }
+            None => None,
+        };
+        // The weight column, like the split column, is never a feature.
+        let weight = match a.weight_column {
+            Some(w) => {
+                let col = relation.column(w)?;
+                if col.read_as != ReadAs::Feature(ColumnKind::Numeric) {
+                    return Err(AimassError::new(
+                        ErrorKind::DatatypeMismatch,
+                        format!("weight column \"{w}\" has type {}; weights must be numbers", col.type_name),
+                    ));
+                }
+                Some((w.to_owned(), col.read_as))
+            }
+            None => None,
+        };
+        let mut exclude = a.exclude.clone().unwrap_or_default();
+        if let Some((w, _)) = &weight {
+            if a.features.as_ref().is_some_and(|f| f.contains(w)) {
+                return Err(AimassError::invalid_parameter(format!(
+                    "the weight column \"{w}\" cannot also be a feature"
+                )));
+            }
+            exclude.push(w.clone());
         }
-        None => None,
-    };
-    let mut exclude = a.exclude.unwrap_or_default();
-    if let Some((w, _)) = &weight_read {
-        if a.features.as_ref().is_some_and(|f| f.contains(w)) {
-            return Err(AimassError::invalid_parameter(format!(
-                "the weight column \"{w}\" cannot also be a feature"
-            )));
+        let features = select_features(
+            relation,
+            args.target.as_deref(),
+            args.split.column(),
+            args.features.clone(),
+            Some(exclude),
+        )?;
+        let mut wanted: Vec<(String, ReadAs)> = Vec::with_capacity(features.len() + 3);
+        for f in &features {
+            wanted.push((f.clone(), relation.column(f)?.read_as));
         }
-        exclude.push(w.clone());
+        wanted.extend(target.iter().chain(&split).chain(&weight).cloned());
+        Ok(ColumnPlan { features, target, split, weight, wanted })
     }
-    let feature_names = select_features(
-        &relation,
-        target.as_deref(),
-        split.column(),
-        a.features.or(prev_features),
-        Some(exclude),
-    )?;
 
-    let mut wanted: Vec<(String, ReadAs)> = Vec::with_capacity(feature_names.len() + 2);
-    for f in &feature_names {
-        wanted.push((f.clone(), relation.column(f)?.read_as));
+    fn read(&self, relation: &Relation) -> Result<ReadColumns> {
+        let mut columns = relation.read(&self.wanted)?;
+        let weights = self.weight.as_ref().and_then(|_| columns.pop());
+        let split = self.split.as_ref().and_then(|_| columns.pop());
+        let target = match self.target {
+            Some(_) => Some(columns.pop().ok_or_else(|| AimassError::internal("target not read"))?),
+            None => None,
+        };
+        Ok(ReadColumns { features: columns, target, split, weights })
     }
-    if let Some(t) = &target_read {
-        wanted.push(t.clone());
-    }
-    if let Some(s) = &split_read {
-        wanted.push(s.clone());
-    }
-    if let Some(w) = &weight_read {
-        wanted.push(w.clone());
-    }
-    let read_started = std::time::Instant::now();
-    let mut columns = relation.read(&wanted)?;
-    let read_seconds = read_started.elapsed().as_secs_f64();
-    let weight_column: Option<Column> = weight_read.as_ref().and_then(|_| columns.pop());
-    let split_column: Option<Column> = split_read.as_ref().and_then(|_| columns.pop());
-    let target_column: Option<Column> = match target_read {
-        Some(_) => Some(columns.pop().ok_or_else(|| AimassError::internal("target not read"))?),
-        None => None,
-    };
-    let feature_refs: Vec<&Column> = columns.iter().collect();
+}
 
+/// Fits, scores and measures in the core.
+fn fit(a: &TrainArgs<'_>, args: &Resolved, read: &ReadColumns) -> Result<TrainOutcome> {
     let mut stored_binnings = StoredBinnings::new();
     for id in PreprocessOptions::from_json(a.preprocess)?.stored_binnings() {
         stored_binnings.insert(id, binnings::load(id)?);
     }
-    let outcome = train::train(&TrainRequest {
-        features: feature_refs.clone(),
-        target: target_column.as_ref(),
-        split_column: split_column.as_ref(),
-        weights: weight_column.as_ref(),
-        split: split.clone(),
-        test_size,
-        seed: seed as u64,
-        task,
-        positive: positive.as_deref(),
+    let folds = match a.folds {
+        Some(k) if k < 2 => {
+            return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")))
+        }
+        k => k.map(|k| k as usize),
+    };
+    train::train(&TrainRequest {
+        features: read.features.iter().collect(),
+        target: read.target.as_ref(),
+        split_column: read.split.as_ref(),
+        weights: read.weights.as_ref(),
+        split: args.split.clone(),
+        test_size: args.test_size,
+        seed: args.seed as u64,
+        task: args.task,
+        positive: args.positive.as_deref(),
         algorithm: a.algorithm,
         hyperparams: a.hyperparams,
         preprocess: a.preprocess,
         stored_binnings: &stored_binnings,
         search: a.search.map(crate::core::search::Method::parse).transpose()?,
         search_params: a.search_params,
-        folds: match a.folds {
-            Some(k) if k < 2 => {
-                return Err(AimassError::invalid_parameter(format!("folds must be 2 – 20, not {k}")))
-            }
-            k => k.map(|k| k as usize),
-        },
+        folds,
         metric: a.metric,
         threads: crate::gucs::threads(),
         on_round: &crate::progress::reporter(),
-    })?;
+    })
+}
 
-    let store_started = std::time::Instant::now();
+/// Stores the model with its snapshot and audit row; returns the project, the model's id and its
+/// whole metrics document.
+fn store(
+    a: &TrainArgs<'_>,
+    relation: &Relation,
+    args: &Resolved,
+    plan: &ColumnPlan,
+    read: &ReadColumns,
+    outcome: &TrainOutcome,
+) -> Result<(projects::Project, i64, Value)> {
     let model_task = outcome.model.task();
     let project = projects::find_or_create(a.project, model_task)?;
-    let mut hashed = feature_refs.clone();
-    hashed.extend(target_column.as_ref());
-    let features_json: Vec<Value> = feature_names
+    let mut hashed: Vec<&Column> = read.features.iter().collect();
+    hashed.extend(read.target.as_ref());
+    let features_json: Vec<Value> = plan
+        .features
         .iter()
         .zip(&outcome.model.recipe.steps)
         .map(|(n, step)| {
@@ -321,22 +346,21 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
             json!({"name": n, "type": col.map(|c| c.type_name.as_str()), "kind": step.kind()})
         })
         .collect();
-    let split_json = json!({"method": split.as_string(), "test_size": test_size, "seed": seed});
+    let split = args.split.as_string();
     let training_args = json!({
         "relation": relation.sql_name,
-        "target": target,
-        "features": feature_names,
+        "target": args.target,
+        "features": plan.features,
         "positive": outcome.model.target.positive,
         "task": model_task.as_str(),
-        "split": split.as_string(),
-        "test_size": test_size,
-        "seed": seed,
+        "split": split,
+        "test_size": args.test_size,
+        "seed": args.seed,
         "preprocess": a.preprocess,
         "weight_column": a.weight_column,
     });
     let mut metrics = outcome.metrics.clone();
     metrics["null_target_rows"] = json!(outcome.null_target_rows);
-    let test_headline = metrics["test"][model_task.headline_metric()].as_f64();
     let model_id = models::insert(models::NewModel {
         project_id: project.id,
         model: &outcome.model,
@@ -347,30 +371,42 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
         reference: outcome.reference.clone(),
         snapshot: models::NewSnapshot {
             relation: relation.sql_name.clone(),
-            columns: json!(wanted.iter().map(|(n, _)| n).collect::<Vec<_>>()),
-            row_count: feature_refs.first().map_or(0, |c| c.len()) as i64,
+            columns: json!(plan.wanted.iter().map(|(n, _)| n).collect::<Vec<_>>()),
+            row_count: read.features.first().map_or(0, |c| c.len()) as i64,
             train_rows: outcome.train_rows as i64,
             test_rows: outcome.test_rows as i64,
-            split: split_json,
+            split: json!({"method": split, "test_size": args.test_size, "seed": args.seed}),
             content_hash: content_hash(&hashed),
         },
     })?;
-
     audit::record(
         audit::Action::Train,
         Some(&project.name),
         Some(model_id),
         json!({
             "relation": relation.sql_name,
-            "target": target,
+            "target": args.target,
             "algorithm": outcome.model.algorithm.as_str(),
             "hyperparams": outcome.hyperparams,
-            "split": split.as_string(),
-            "features": feature_names.len(),
+            "split": split,
+            "features": plan.features.len(),
             "rows": outcome.train_rows + outcome.test_rows,
             "deploy": a.deploy,
         }),
     );
+    Ok((project, model_id, metrics))
+}
+
+/// Deploys the new model as the policy says: always, never, or if its test headline beats the
+/// current champion's. Returns whether it was deployed.
+fn deploy(
+    policy: DeployPolicy,
+    may_deploy: bool,
+    project: &projects::Project,
+    model_id: i64,
+    task: Task,
+    metrics: &Value,
+) -> Result<bool> {
     let deployed = match policy {
         DeployPolicy::Never => false,
         DeployPolicy::IfBetter if !may_deploy => {
@@ -381,32 +417,22 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
             false
         }
         DeployPolicy::Always => true,
-        DeployPolicy::IfBetter => match deployments::current_by_project_name(a.project) {
+        DeployPolicy::IfBetter => match deployments::current_by_project_name(&project.name) {
             None => true,
-            Some(d) => match (models::headline(d.model_id, model_task), test_headline) {
-                (Some(cur), Some(new)) => model_task.is_better(new, cur),
-                (None, _) => true,
-                (_, None) => false,
-            },
+            Some(d) => {
+                match (models::headline(d.model_id, task), metrics["test"][task.headline_metric()].as_f64()) {
+                    (Some(cur), Some(new)) => task.is_better(new, cur),
+                    (None, _) => true,
+                    (_, None) => false,
+                }
+            }
         },
     };
     if deployed {
-        deployments::insert(
-            project.id,
-            &project.name,
-            model_id,
-            if policy == DeployPolicy::Always { "always" } else { "if_better" },
-        )?;
+        let strategy = if policy == DeployPolicy::Always { "always" } else { "if_better" };
+        deployments::insert(project.id, &project.name, model_id, strategy)?;
     }
-    let t = outcome.timings;
-    pgrx::debug1!(
-        "aimass.train timings: read {read_seconds:.3} s, prepare {:.3} s, fit {:.3} s, score {:.3} s, store {:.3} s",
-        t.prepare,
-        t.fit,
-        t.score,
-        store_started.elapsed().as_secs_f64()
-    );
-    Ok((model_id, project.name, outcome.model.algorithm, JsonB(metrics), deployed))
+    Ok(deployed)
 }
 
 fn resolve_relation(name: &str) -> Result<pg_sys::Oid> {

@@ -22,20 +22,14 @@ pub struct Challenger {
     pub route: Route,
 }
 
-/// The current deployment of a project by name, in one query (the scoring cache's fill).
+/// The current deployment of a project by name (`aimass.current_deployments`), in one query (the
+/// scoring cache's fill).
 pub fn current_by_project_name(project: &str) -> Option<Deployment> {
     let row = super::connect(|client| {
         let t = client.select(
-            "WITH champion AS (
-                 SELECT d.id, d.project_id, d.model_id FROM aimass.deployments d
-                   JOIN aimass.projects p ON p.id = d.project_id
-                  WHERE p.name = $1 AND d.role = 'champion' ORDER BY d.id DESC LIMIT 1)
-             SELECT c.id, c.model_id, ch.id, ch.model_id, ch.share, ch.key_column
-               FROM champion c
-               LEFT JOIN LATERAL (
-                   SELECT d.id, d.model_id, d.share, d.key_column FROM aimass.deployments d
-                    WHERE d.project_id = c.project_id AND d.role = 'challenger' AND d.id > c.id
-                    ORDER BY d.id DESC LIMIT 1) ch ON true",
+            "SELECT deployment_id, model_id, challenger_deployment_id, challenger_model_id, challenger_share,
+                    challenger_key_column
+               FROM aimass.current_deployments WHERE project = $1",
             Some(1),
             &[project.into()],
         )?;

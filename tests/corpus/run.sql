@@ -29,6 +29,7 @@ BEGIN
                 WHEN 'null' THEN state IS NULL AND answer IS NULL
                 WHEN 'clean' THEN state IS NULL OR state !~ '^XX'
                 ELSE state IS NOT DISTINCT FROM c.expect
+                     AND (c.message IS NULL OR strpos(lower(message), lower(c.message)) > 0)
             END);
     END LOOP;
 END

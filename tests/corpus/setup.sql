@@ -118,11 +118,12 @@ BEGIN
        AND (SELECT aimass.predict_proba('corpus', c) FROM corpus_data c WHERE id = 1) BETWEEN 0 AND 1;
 END $$;
 
--- The cases: area, what the input is, the SQL, and the expected outcome: 'ok' (runs; a boolean
+-- The cases: area, what the input is, the SQL, the expected outcome: 'ok' (runs; a boolean
 -- answer must be true), 'null' (answers NULL), 'clean' (answers, or raises a non-internal
--- ERROR), or a SQLSTATE.
+-- ERROR), or a SQLSTATE; and for an expected ERROR, a fragment its message must contain (so a
+-- case cannot pass for another reason with the same SQLSTATE).
 CREATE TABLE corpus_case (id serial PRIMARY KEY, area text NOT NULL, input text NOT NULL, sql text NOT NULL,
-                          expect text NOT NULL);
+                          expect text NOT NULL, message text);
 
 -- Every function with valid arguments; `args` are (name, SQL value, type), `source` the FROM
 -- clause a row argument comes from.

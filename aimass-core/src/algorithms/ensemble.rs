@@ -116,9 +116,23 @@ const MAX_SAMPLES: Param =
 const SEED: Param =
     Param::integer("seed", i64::MIN, i64::MAX, 42, "Folds, holdout rows and bootstrap draws.");
 /// The specs of each kind (`estimators` / `estimator`, the base models, are read apart).
-pub const STACKING_PARAMS: &[Param] = &[FOLDS, META_ALPHA, SEED];
-pub const BLENDING_PARAMS: &[Param] = &[HOLDOUT, META_ALPHA, SEED];
-pub const BAGGING_PARAMS: &[Param] = &[N_ESTIMATORS, MAX_SAMPLES, SEED];
+const ESTIMATORS: Param = Param::shaped(
+    "estimators",
+    "object list",
+    "[{\"algorithm\": name, \"hyperparams\": {...}}, ...], no ensembles",
+    r#"[{"algorithm": "logistic"}, {"algorithm": "gradient_boosting"}]"#,
+    "Stacking, blending: the base models.",
+);
+const ESTIMATOR: Param = Param::shaped(
+    "estimator",
+    "object",
+    "{\"algorithm\": name, \"hyperparams\": {...}}, not an ensemble",
+    r#"{"algorithm": "decision_tree"}"#,
+    "Bagging: the base model.",
+);
+pub const STACKING_PARAMS: &[Param] = &[ESTIMATORS, FOLDS, META_ALPHA, SEED];
+pub const BLENDING_PARAMS: &[Param] = &[ESTIMATORS, HOLDOUT, META_ALPHA, SEED];
+pub const BAGGING_PARAMS: &[Param] = &[ESTIMATOR, N_ESTIMATORS, MAX_SAMPLES, SEED];
 
 impl Base {
     fn from_json(v: &Value, key: &str) -> Result<Base> {
@@ -164,13 +178,13 @@ impl Ensemble {
     pub fn from_json(kind: &'static str, value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let bases: Vec<Base> = if kind == BAGGING {
-            let b = match o.value("estimator") {
+            let b = match o.shaped(&ESTIMATOR) {
                 Some(v) => Base::from_json(v, "estimator")?,
                 None => Base { name: super::random_forest::TREE_NAME.into(), hyperparams: json!({}) },
             };
             vec![b]
         } else {
-            match o.value("estimators") {
+            match o.shaped(&ESTIMATORS) {
                 Some(Value::Array(a)) if !a.is_empty() => {
                     a.iter().map(|v| Base::from_json(v, "estimators")).collect::<Result<_>>()?
                 }

@@ -73,7 +73,13 @@ const VALIDATION_FRACTION: Param = Param::number(
     "Share of the training rows held out (stratified for binary targets) for early stopping.",
 );
 const SEED: Param = Param::integer("seed", i64::MIN, i64::MAX, 42, "Draws the validation rows.");
-/// The hyperparameters with a spec (the others are read apart).
+const MONOTONE_CONSTRAINTS: Param = Param::shaped(
+    "monotone_constraints",
+    "object",
+    "{feature: 1 (rising), -1 (falling) or 0}",
+    "{}",
+    "Numeric features the score must rise or fall with.",
+);
 pub const PARAMS: &[Param] = &[
     N_ESTIMATORS,
     LEARNING_RATE,
@@ -86,6 +92,8 @@ pub const PARAMS: &[Param] = &[
     EARLY_STOPPING_ROUNDS,
     VALIDATION_FRACTION,
     SEED,
+    MONOTONE_CONSTRAINTS,
+    super::random_forest::CLASS_WEIGHT,
 ];
 
 impl GradientBoosting {
@@ -101,7 +109,7 @@ impl GradientBoosting {
             min_sum_hessian: o.num(&MIN_SUM_HESSIAN)?,
             lambda_l2: o.num(&LAMBDA_L2)?,
             max_bins: o.int(&MAX_BINS)? as usize,
-            monotone: monotone_from_json(o.object("monotone_constraints")?)?,
+            monotone: monotone_from_json(o.shaped(&MONOTONE_CONSTRAINTS))?,
             early_stopping_rounds: o.int(&EARLY_STOPPING_ROUNDS)? as usize,
             validation_fraction: o.num(&VALIDATION_FRACTION)?,
             seed: o.int(&SEED)? as u64,
@@ -135,8 +143,13 @@ impl GradientBoosting {
     }
 }
 
-fn monotone_from_json(map: Option<&Map<String, Value>>) -> Result<Vec<(String, i8)>> {
-    let Some(map) = map else { return Ok(Vec::new()) };
+fn monotone_from_json(value: Option<&Value>) -> Result<Vec<(String, i8)>> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let map = value.as_object().ok_or_else(|| {
+        AimassError::invalid_parameter(format!(
+            "hyperparams \"monotone_constraints\" must be a JSON object, not {value}"
+        ))
+    })?;
     map.iter()
         .map(|(k, v)| match v.as_i64() {
             Some(c @ (-1 | 1)) => Ok((k.clone(), c as i8)),

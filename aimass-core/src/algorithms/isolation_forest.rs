@@ -63,9 +63,14 @@ const N_TREES: Param = Param::integer("n_trees", 1, 10_000, 100, "Trees.");
 const MAX_SAMPLES: Param =
     Param::integer("max_samples", 2, 1_000_000_000, 256, "Rows per tree (all rows when fewer).");
 const SEED: Param = Param::integer("seed", i64::MIN, i64::MAX, 42, "Subsamples, inputs and split values.");
-/// The hyperparameters with a fixed default (`max_depth`, default ⌈log2 max_samples⌉, is read
-/// apart).
-pub const PARAMS: &[Param] = &[N_TREES, MAX_SAMPLES, SEED];
+const MAX_DEPTH: Param = Param::shaped(
+    "max_depth",
+    "integer",
+    "1 – 64",
+    "null",
+    "Depth limit; null: ⌈log2 of the rows per tree⌉.",
+);
+pub const PARAMS: &[Param] = &[N_TREES, MAX_SAMPLES, MAX_DEPTH, SEED];
 
 impl IsolationForest {
     pub fn from_json(value: &Value) -> Result<Self> {
@@ -73,7 +78,7 @@ impl IsolationForest {
         let p = Self {
             n_trees: o.int(&N_TREES)? as usize,
             max_samples: o.int(&MAX_SAMPLES)? as usize,
-            max_depth: o.integer("max_depth", 1, 64)?.map(|d| d as usize),
+            max_depth: o.integer(MAX_DEPTH.name, 1, 64)?.map(|d| d as usize),
             seed: o.int(&SEED)? as u64,
         };
         o.finish()?;

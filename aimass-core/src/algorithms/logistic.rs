@@ -8,10 +8,8 @@
 use ndarray::{Array1, Array2};
 use serde_json::{json, Value};
 
-use super::linear_model::sigmoid;
 use super::{Algorithm, FitContext, FittedModel, Inputs, LinearModel, Link};
 use crate::error::{AimassError, Result};
-use crate::inputs::for_each_block;
 use crate::json_options::{Options, Param};
 
 pub const NAME: &str = "logistic";
@@ -23,11 +21,11 @@ pub struct Logistic {
     pub tolerance: f64,
 }
 
-const ALPHA: Param =
+pub(crate) const ALPHA: Param =
     Param::number("alpha", 0.0, 1e12, 1.0, "L2 penalty on the coefficients (scikit-learn's 1 / C).");
-const MAX_ITERATIONS: Param =
+pub(crate) const MAX_ITERATIONS: Param =
     Param::integer("max_iterations", 1, 100_000, 500, "Newton (or L-BFGS) iterations.");
-const TOLERANCE: Param = Param::number(
+pub(crate) const TOLERANCE: Param = Param::number(
     "tolerance",
     f64::MIN_POSITIVE,
     1.0,
@@ -98,27 +96,8 @@ impl Algorithm for Logistic {
 /// at `w = (β, b)`, in one pass over the rows.
 fn objective(x: &dyn Inputs, all: &[usize], y: &[f64], alpha: f64, w: &[f64]) -> Result<(f64, Vec<f64>)> {
     let p = x.ncols();
-    let (beta, b) = (&w[..p], w[p]);
-    let mut f = 0.0;
-    let mut g = vec![0.0; p + 1];
-    for_each_block(x, all, |start, rows| {
-        for (k, row) in rows.rows().into_iter().enumerate() {
-            let z = b + row.iter().zip(beta).map(|(a, c)| a * c).sum::<f64>();
-            let yi = y[start + k];
-            f += super::newton::softplus(z) - yi * z;
-            let r = sigmoid(z) - yi;
-            for (gj, xj) in g.iter_mut().zip(row) {
-                *gj += r * xj;
-            }
-            g[p] += r;
-        }
-        Ok(())
-    })?;
-    for j in 0..p {
-        g[j] += alpha * beta[j];
-    }
-    f += 0.5 * alpha * beta.iter().map(|c| c * c).sum::<f64>();
-    Ok((f, g))
+    let pass = super::newton::pass(x, all, y, alpha, (&w[..p], w[p]), false)?;
+    Ok((pass.f, pass.g))
 }
 
 fn finite(model: LinearModel) -> Result<FittedModel> {
@@ -132,6 +111,7 @@ fn finite(model: LinearModel) -> Result<FittedModel> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::algorithms::linear_model::sigmoid;
     use crate::preprocess::Recipe;
 
     #[test]

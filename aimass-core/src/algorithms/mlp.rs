@@ -131,14 +131,31 @@ const VALIDATION_FRACTION: Param = Param::number(
 );
 const SEED: Param =
     Param::integer("seed", i64::MIN, i64::MAX, 42, "Weights, batches, dropout and the validation rows.");
-/// The hyperparameters with a spec (the others are read apart).
-pub const PARAMS: &[Param] =
-    &[EPOCHS, BATCH_SIZE, LEARNING_RATE, WEIGHT_DECAY, DROPOUT, PATIENCE, VALIDATION_FRACTION, SEED];
+const HIDDEN: Param = Param::shaped(
+    "hidden",
+    "integer list",
+    "1 – 4 sizes of 1 – 1024",
+    "[64, 32]",
+    "Units of each hidden layer.",
+);
+const BATCH_NORM: Param = Param::boolean("batch_norm", true, "Batch normalisation after each hidden layer.");
+pub const PARAMS: &[Param] = &[
+    HIDDEN,
+    EPOCHS,
+    BATCH_SIZE,
+    LEARNING_RATE,
+    WEIGHT_DECAY,
+    DROPOUT,
+    BATCH_NORM,
+    PATIENCE,
+    VALIDATION_FRACTION,
+    SEED,
+];
 
 impl Mlp {
     pub fn from_json(value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
-        let hidden = match o.value("hidden") {
+        let hidden = match o.shaped(&HIDDEN) {
             None => vec![64, 32],
             Some(Value::Array(a)) if (1..=4).contains(&a.len()) => a
                 .iter()
@@ -163,7 +180,7 @@ impl Mlp {
             learning_rate: o.num(&LEARNING_RATE)?,
             weight_decay: o.num(&WEIGHT_DECAY)?,
             dropout: o.num(&DROPOUT)?,
-            batch_norm: o.boolean("batch_norm")?.unwrap_or(true),
+            batch_norm: o.flag(&BATCH_NORM)?,
             patience: o.int(&PATIENCE)? as usize,
             validation_fraction: o.num(&VALIDATION_FRACTION)?,
             seed: o.int(&SEED)? as u64,

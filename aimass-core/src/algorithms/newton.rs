@@ -14,7 +14,7 @@ use ndarray::{s, Array1, Array2};
 use crate::inputs::{for_each_block, Inputs, BLOCK_ROWS};
 
 use super::linear_model::sigmoid;
-use crate::error::Result;
+use crate::error::{AimassError, Result};
 
 /// Largest input count the Newton solver takes (its Hessian is (p + 1)² numbers).
 pub const MAX_INPUTS: usize = 1024;
@@ -33,49 +33,65 @@ struct State {
     b: f64,
 }
 
-/// The objective, its gradient and its Hessian at one state, from one pass over the rows.
-struct Pass {
-    f: f64,
-    g: Vec<f64>,
-    h: Array2<f64>,
+/// The objective, its gradient and (for Newton's method) its Hessian at one state, from one pass
+/// over the rows.
+pub(crate) struct Pass {
+    pub f: f64,
+    pub g: Vec<f64>,
+    pub h: Option<Array2<f64>>,
 }
 
-/// One row-wise pass: the objective and the gradient row by row, the Hessian by blocks of rows
-/// through GEMM.
-fn pass(x: &dyn Inputs, all: &[usize], y: &[f64], alpha: f64, s: &State) -> Result<Pass> {
+/// One row-wise pass at coefficients `beta` and intercept `b`: the objective and the gradient row
+/// by row, and with `hessian` the Hessian by blocks of rows through GEMM. The one definition of
+/// the objective, for Newton's method here and for L-BFGS.
+pub(crate) fn pass(
+    x: &dyn Inputs,
+    all: &[usize],
+    y: &[f64],
+    alpha: f64,
+    (beta, b): (&[f64], f64),
+    hessian: bool,
+) -> Result<Pass> {
     let p = x.ncols();
     let mut f = 0.0;
     let mut g = vec![0.0; p + 1];
-    let mut h = Array2::<f64>::zeros((p + 1, p + 1));
-    let mut weighted = Array2::<f64>::zeros((BLOCK_ROWS.min(all.len()), p + 1));
+    let mut h = hessian.then(|| Array2::<f64>::zeros((p + 1, p + 1)));
+    let mut weighted =
+        Array2::<f64>::zeros(if hessian { (BLOCK_ROWS.min(all.len()), p + 1) } else { (0, 0) });
     for_each_block(x, all, |start, rows| {
         let m = rows.nrows();
         for (k, row) in rows.rows().into_iter().enumerate() {
-            let z = s.b + row.iter().zip(&s.beta).map(|(a, b)| a * b).sum::<f64>();
+            let z = b + row.iter().zip(beta).map(|(a, c)| a * c).sum::<f64>();
             let yi = y[start + k];
             f += softplus(z) - yi * z;
             let pr = sigmoid(z);
             let r = pr - yi;
-            let w = (pr * (1.0 - pr)).max(1e-12).sqrt();
             for (gj, xj) in g.iter_mut().zip(row) {
                 *gj += r * xj;
             }
             g[p] += r;
-            let mut out = weighted.row_mut(k);
-            for (o, xj) in out.iter_mut().zip(row) {
-                *o = w * xj;
+            if hessian {
+                let w = (pr * (1.0 - pr)).max(1e-12).sqrt();
+                let mut out = weighted.row_mut(k);
+                for (o, xj) in out.iter_mut().zip(row) {
+                    *o = w * xj;
+                }
+                out[p] = w;
             }
-            out[p] = w;
         }
-        let bv = weighted.slice(s![..m, ..]);
-        ndarray::linalg::general_mat_mul(1.0, &bv.t(), &bv, 1.0, &mut h);
+        if let Some(h) = h.as_mut() {
+            let bv = weighted.slice(s![..m, ..]);
+            ndarray::linalg::general_mat_mul(1.0, &bv.t(), &bv, 1.0, h);
+        }
         Ok(())
     })?;
     for j in 0..p {
-        g[j] += alpha * s.beta[j];
-        h[[j, j]] += alpha;
+        g[j] += alpha * beta[j];
+        if let Some(h) = h.as_mut() {
+            h[[j, j]] += alpha;
+        }
     }
-    f += 0.5 * alpha * s.beta.iter().map(|b| b * b).sum::<f64>();
+    f += 0.5 * alpha * beta.iter().map(|c| c * c).sum::<f64>();
     Ok(Pass { f, g, h })
 }
 
@@ -139,13 +155,14 @@ pub fn fit(
         beta: vec![0.0; p],
         b: (mean.clamp(1e-12, 1.0 - 1e-12) / (1.0 - mean.clamp(1e-12, 1.0 - 1e-12))).ln(),
     };
-    let mut at = pass(x, &all, y, alpha, &s)?;
+    let mut at = pass(x, &all, y, alpha, (&s.beta, s.b), true)?;
     for _ in 0..max_iterations {
         let gnorm = at.g.iter().map(|v| v * v).sum::<f64>().sqrt();
         if gnorm <= tolerance * 1e-3 {
             break;
         }
-        let Some(step) = cholesky_solve(at.h.clone(), &at.g, 0.0)? else { return Ok(None) };
+        let hessian = at.h.clone().ok_or_else(|| AimassError::internal("Newton's pass without a Hessian"))?;
+        let Some(step) = cholesky_solve(hessian, &at.g, 0.0)? else { return Ok(None) };
         // Halve the step until the objective falls (Newton's step is usually taken whole).
         let mut t = 1.0;
         let mut improved = false;
@@ -154,7 +171,7 @@ pub fn fit(
                 beta: s.beta.iter().zip(&step).map(|(b, d)| b - t * d).collect(),
                 b: s.b - t * step[p],
             };
-            let next = pass(x, &all, y, alpha, &trial)?;
+            let next = pass(x, &all, y, alpha, (&trial.beta, trial.b), true)?;
             if next.f <= at.f {
                 let small = (at.f - next.f) <= 1e-15 * at.f.abs().max(1.0);
                 s = trial;

@@ -122,8 +122,52 @@ const SEED: Param =
     Param::integer("seed", i64::MIN, i64::MAX, 42, "Bootstrap rows and the inputs drawn per split.");
 /// The specs (`max_features`, `bootstrap` and `class_weight`, whose defaults depend on forest or
 /// tree, are read apart).
-pub const FOREST_PARAMS: &[Param] = &[N_TREES, MAX_DEPTH, MAX_LEAVES, MIN_SAMPLES_LEAF, MAX_BINS, SEED];
-pub const TREE_PARAMS: &[Param] = &[MAX_DEPTH, MAX_LEAVES, MIN_SAMPLES_LEAF, MAX_BINS, SEED];
+const FOREST_MAX_FEATURES: Param = Param::shaped(
+    "max_features",
+    "text or number",
+    "sqrt, log2, all, a share in (0, 1], a count ≥ 1",
+    "\"sqrt\"",
+    "Inputs drawn for each split.",
+);
+const TREE_MAX_FEATURES: Param = Param::shaped(
+    "max_features",
+    "text or number",
+    "sqrt, log2, all, a share in (0, 1], a count ≥ 1",
+    "\"all\"",
+    "Inputs considered at each split.",
+);
+const FOREST_BOOTSTRAP: Param =
+    Param::boolean("bootstrap", true, "Grow each tree on a bootstrap sample of the rows.");
+const TREE_BOOTSTRAP: Param =
+    Param::boolean("bootstrap", false, "Grow the tree on a bootstrap sample of the rows.");
+/// Shared with gradient boosting.
+pub const CLASS_WEIGHT: Param = Param::choice(
+    "class_weight",
+    &["none", "balanced"],
+    "none",
+    "balanced: weigh both classes equally (binary targets), as scikit-learn's class_weight.",
+);
+pub const FOREST_PARAMS: &[Param] = &[
+    N_TREES,
+    MAX_DEPTH,
+    MAX_LEAVES,
+    MIN_SAMPLES_LEAF,
+    FOREST_MAX_FEATURES,
+    FOREST_BOOTSTRAP,
+    CLASS_WEIGHT,
+    MAX_BINS,
+    SEED,
+];
+pub const TREE_PARAMS: &[Param] = &[
+    MAX_DEPTH,
+    MAX_LEAVES,
+    MIN_SAMPLES_LEAF,
+    TREE_MAX_FEATURES,
+    TREE_BOOTSTRAP,
+    CLASS_WEIGHT,
+    MAX_BINS,
+    SEED,
+];
 
 impl RandomForest {
     /// `random_forest` (forest defaults) or `decision_tree` (one tree, every row and input).
@@ -132,7 +176,7 @@ impl RandomForest {
         let mut o = Options::new(value, "hyperparams")?;
         let n_trees = if forest { o.int(&N_TREES)? as usize } else { 1 };
         let max_features = MaxFeatures::from_json(
-            o.value("max_features"),
+            o.shaped(if forest { &FOREST_MAX_FEATURES } else { &TREE_MAX_FEATURES }),
             if forest { MaxFeatures::Sqrt } else { MaxFeatures::All },
         )?;
         let balanced = class_weight_option(&mut o, task)?;
@@ -144,7 +188,7 @@ impl RandomForest {
             max_leaves: o.int(&MAX_LEAVES)? as usize,
             min_samples_leaf: o.int(&MIN_SAMPLES_LEAF)? as usize,
             max_features,
-            bootstrap: o.boolean("bootstrap")?.unwrap_or(forest),
+            bootstrap: o.flag(if forest { &FOREST_BOOTSTRAP } else { &TREE_BOOTSTRAP })?,
             balanced,
             max_bins: o.int(&MAX_BINS)? as usize,
             seed: o.int(&SEED)? as u64,
@@ -243,15 +287,11 @@ impl Algorithm for RandomForest {
 
 /// The `class_weight` hyperparameter: `"balanced"` (binary targets) or `"none"`.
 pub fn class_weight_option(o: &mut Options<'_>, task: Task) -> Result<bool> {
-    match o.string("class_weight")?.as_deref() {
-        None | Some("none") => Ok(false),
-        Some("balanced") if task == Task::Binary => Ok(true),
-        Some("balanced") => Err(AimassError::invalid_parameter(
+    match o.choice(&CLASS_WEIGHT)? {
+        "balanced" if task != Task::Binary => Err(AimassError::invalid_parameter(
             "hyperparams \"class_weight\" \"balanced\" needs a binary target",
         )),
-        Some(other) => Err(AimassError::invalid_parameter(format!(
-            "hyperparams \"class_weight\" must be \"balanced\" or \"none\", not \"{other}\""
-        ))),
+        c => Ok(c == "balanced"),
     }
 }
 

@@ -16,7 +16,7 @@ use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::logistic::Logistic;
+use super::logistic::{self, Logistic};
 use super::{Algorithm, FitContext, FittedModel, LinearModel};
 use crate::error::{AimassError, Result};
 use crate::json_options::{Options, Param};
@@ -69,16 +69,31 @@ pub struct Scorecard {
 const PDO: Param = Param::number("pdo", 1e-6, 1e6, 20.0, "Points to double the odds.");
 const BASE_SCORE: Param = Param::number("base_score", -1e9, 1e9, 600.0, "Score at `base_odds`.");
 const BASE_ODDS: Param = Param::number("base_odds", 1e-12, 1e12, 50.0, "Good:bad odds at `base_score`.");
-/// The hyperparameters with a spec (the others are read apart).
-pub const PARAMS: &[Param] = &[PDO, BASE_SCORE, BASE_ODDS];
+const ROUND: Param = Param::boolean("round", false, "Round each bin's points to an integer.");
+const DROP_WRONG_SIGN: Param = Param::boolean(
+    "drop_wrong_sign",
+    false,
+    "Refit without the features whose coefficient has the wrong sign for their WOE.",
+);
+/// The logistic regression's own, then the scaling's.
+pub const PARAMS: &[Param] = &[
+    logistic::ALPHA,
+    logistic::MAX_ITERATIONS,
+    logistic::TOLERANCE,
+    PDO,
+    BASE_SCORE,
+    BASE_ODDS,
+    ROUND,
+    DROP_WRONG_SIGN,
+];
 
 impl Scorecard {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut rest = Map::new();
         if let Value::Object(m) = value {
-            for k in ["alpha", "max_iterations", "tolerance"] {
-                if let Some(v) = m.get(k) {
-                    rest.insert(k.to_owned(), v.clone());
+            for p in logistic::PARAMS {
+                if let Some(v) = m.get(p.name) {
+                    rest.insert(p.name.to_owned(), v.clone());
                 }
             }
         }
@@ -87,12 +102,12 @@ impl Scorecard {
             pdo: o.num(&PDO)?,
             base_score: o.num(&BASE_SCORE)?,
             base_odds: o.num(&BASE_ODDS)?,
-            round: o.boolean("round")?.unwrap_or(false),
+            round: o.flag(&ROUND)?,
         };
-        let drop_wrong_sign = o.boolean("drop_wrong_sign")?.unwrap_or(false);
+        let drop_wrong_sign = o.flag(&DROP_WRONG_SIGN)?;
         // The logistic keys are checked by Logistic; mark them known here.
-        for k in ["alpha", "max_iterations", "tolerance"] {
-            let _ = o.value(k);
+        for p in logistic::PARAMS {
+            let _ = o.shaped(p);
         }
         o.finish()?;
         Ok(Self { logistic: Logistic::from_json(&Value::Object(rest))?, scaling, drop_wrong_sign })

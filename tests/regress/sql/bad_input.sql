@@ -1,5 +1,8 @@
 -- Every bad input is an ERROR with a clear message and a fitting SQLSTATE, and leaves nothing
 -- behind. VERBOSITY verbose shows the SQLSTATE, DETAIL and HINT.
+\i tests/regress/fixtures/credit_models.sql
+SELECT model_id AS numeric_only FROM aimass.train('numeric_only', 'credit_data', 'status',
+                                  features => ARRAY['age', 'income', 'seniority'], split => 'column:split');
 \set VERBOSITY verbose
 SELECT count(*) AS models_before FROM aimass.models \gset
 -- unknown relation (42P01) and column (42703)

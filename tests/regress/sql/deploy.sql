@@ -1,4 +1,5 @@
 -- Deployment strategies; every deployment is a history row.
+\i tests/regress/fixtures/credit_models.sql
 SELECT p.name AS project, model_id, strategy FROM aimass.deployments d JOIN aimass.projects p ON p.id = d.project_id
  WHERE p.name = 'credit' ORDER BY d.id;
 SELECT project, model_id, strategy FROM aimass.deploy('credit', 'most_recent');

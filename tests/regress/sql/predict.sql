@@ -1,4 +1,5 @@
 -- Scoring inline by project, by model id, on rows, jsonb and float8[].
+\i tests/regress/fixtures/credit_models.sql
 SELECT id, round(aimass.predict_proba('credit', c)::numeric, 6) AS p,
        aimass.predict('credit', c) AS class
   FROM credit_data c WHERE id IN (1, 2, 3) ORDER BY id;

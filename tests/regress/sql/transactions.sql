@@ -1,5 +1,8 @@
 -- Training and deployment are transactional: ROLLBACK leaves no trace, and an error inside a
 -- transaction leaves nothing half-written.
+\i tests/regress/fixtures/credit_models.sql
+-- credit's deployment history: model 1, then model 3.
+SELECT model_id FROM aimass.deploy(3);
 SELECT (SELECT count(*) FROM aimass.models) AS models, (SELECT count(*) FROM aimass.deployments) AS deployments,
        (SELECT count(*) FROM aimass.snapshots) AS snapshots, (SELECT count(*) FROM aimass.projects) AS projects \gset before_
 BEGIN;

@@ -1,5 +1,8 @@
 -- A deploy committed in one connection is seen by another connection's next predict. The other
 -- connection is a real second client (dblink), which deploys and commits on its own.
+\i tests/regress/fixtures/credit_models.sql
+-- credit's deployment history: model 1, then model 3.
+SELECT model_id FROM aimass.deploy(3);
 SELECT dblink_connect('other', format('host=%s port=%s dbname=%s user=%s',
        split_part(current_setting('unix_socket_directories'), ',', 1), current_setting('port'),
        current_database(), current_user));

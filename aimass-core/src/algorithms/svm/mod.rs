@@ -48,14 +48,23 @@ const MAX_ROWS: Param = Param::integer(
     5000,
     "Refuse larger training sets (the kernel matrix is rows² numbers).",
 );
-/// The hyperparameters with a spec (the others are read apart).
-pub const PARAMS: &[Param] = &[C, EPS, MAX_ROWS];
+const KERNEL: Param = Param::choice("kernel", &["rbf", "linear", "polynomial"], "rbf", "The kernel.");
+const GAMMA: Param = Param::shaped(
+    "gamma",
+    "text or number",
+    "scale, > 0",
+    "\"scale\"",
+    "rbf kernel width; scale: 1 / (inputs × their variance), as scikit-learn's.",
+);
+const DEGREE: Param = Param::number("degree", 1.0, 10.0, 3.0, "polynomial kernel: the degree.");
+const COEF0: Param = Param::number("coef0", -1e6, 1e6, 1.0, "polynomial kernel: the constant term.");
+pub const PARAMS: &[Param] = &[KERNEL, GAMMA, DEGREE, COEF0, C, EPS, MAX_ROWS];
 
 impl Svm {
     pub fn from_json(value: &Value) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
-        let kernel_name = o.string("kernel")?.unwrap_or_else(|| "rbf".into());
-        let gamma = match o.value("gamma") {
+        let kernel_name = o.choice(&KERNEL)?;
+        let gamma = match o.shaped(&GAMMA) {
             None => None,
             Some(Value::String(s)) if s == "scale" => None,
             Some(v) => match v.as_f64() {
@@ -67,17 +76,12 @@ impl Svm {
                 }
             },
         };
-        let degree = o.number("degree", 1.0, 10.0)?.unwrap_or(3.0);
-        let coef0 = o.number("coef0", -1e6, 1e6)?.unwrap_or(1.0);
-        let kernel = match kernel_name.as_str() {
-            "rbf" => KernelChoice::Rbf(gamma),
+        let degree = o.num(&DEGREE)?;
+        let coef0 = o.num(&COEF0)?;
+        let kernel = match kernel_name {
             "linear" => KernelChoice::Linear,
             "polynomial" => KernelChoice::Polynomial { degree, coef0 },
-            other => {
-                return Err(AimassError::invalid_parameter(format!(
-                    "hyperparams \"kernel\" must be \"rbf\", \"linear\" or \"polynomial\", not \"{other}\""
-                )))
-            }
+            _ => KernelChoice::Rbf(gamma),
         };
         let p = Self { kernel, c: o.num(&C)?, eps: o.num(&EPS)?, max_rows: o.int(&MAX_ROWS)? as usize };
         o.finish()?;
