@@ -25,13 +25,15 @@ uncovered=$(q aimass_corpus "SELECT string_agg(DISTINCT p.proname, ', ') FROM pg
     AND NOT EXISTS (SELECT FROM corpus_case c WHERE c.sql ~ ('aimass\.' || p.proname || '\M')
                                                   OR (p.proname = 'log_prediction' AND c.sql ~ 'corpus_logged'))")
 [ -z "$uncovered" ] || fail "functions without a case: $uncovered"
+unchecked=$(q aimass_corpus "SELECT string_agg(input, '; ') FROM corpus_case WHERE expect ~ '^[0-9A-Z]{5}$' AND message IS NULL")
+[ -z "$unchecked" ] || fail "cases that expect an ERROR but no message fragment: $unchecked"
 failed=$(q aimass_corpus "SELECT count(*) FROM corpus_result WHERE NOT passed")
 if [ "$failed" != 0 ]; then
-  "${PSQL[@]}" -d aimass_corpus -c "SELECT c.id, c.area, c.input, c.expect, r.state, r.answer, left(r.message, 120) AS message
+  "${PSQL[@]}" -d aimass_corpus -c "SELECT c.id, c.area, c.input, c.expect, c.message AS expected_message, r.state, r.answer, left(r.message, 120) AS message
     FROM corpus_case c JOIN corpus_result r USING (id) WHERE NOT r.passed ORDER BY c.id"
   fail "$failed corpus cases did not give what they must"
 fi
-q aimass_corpus "SELECT format('corpus-test: %s hostile or broken inputs across %s SQL functions: all as expected (%s clean ERRORs with the expected SQLSTATE, %s correct answers, %s clean either way); the server never restarted',
+q aimass_corpus "SELECT format('corpus-test: %s hostile or broken inputs across %s SQL functions: all as expected (%s clean ERRORs with the expected SQLSTATE and message, %s correct answers, %s clean either way); the server never restarted',
   count(*), (SELECT count(DISTINCT proname) FROM pg_proc WHERE pronamespace = 'aimass'::regnamespace AND proname !~ '^_'),
   count(*) FILTER (WHERE c.expect ~ '^[0-9A-Z]{5}$'), count(*) FILTER (WHERE c.expect IN ('ok', 'null')), count(*) FILTER (WHERE c.expect = 'clean'))
   FROM corpus_case c"

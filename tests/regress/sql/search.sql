@@ -1,10 +1,14 @@
 -- Hyperparameter search with k-fold cross-validation on the training rows: every configuration
 -- and its fold scores are kept, the best mean wins and is refitted on all training rows.
 \set VERBOSITY verbose
-SELECT model_id AS grid, metrics -> 'search' AS s
+SELECT model_id AS grid, metrics -> 'search' AS headline
   FROM aimass.train('grid', 'credit_data', 'status', algorithm => 'gradient_boosting', exclude => ARRAY['id'],
                     split => 'column:split', deploy => 'never', search => 'grid', folds => 3,
                     search_params => '{"num_leaves": [4, 31], "learning_rate": [0.05, 0.2]}') \gset
+-- train returns the best configuration; the catalog keeps every one.
+SELECT metrics -> 'search' AS s FROM aimass.models WHERE id = :grid \gset
+SELECT (:'headline'::jsonb) -> 'best_hyperparams' = (:'s'::jsonb) #> ARRAY['results', (:'s'::jsonb) ->> 'best', 'hyperparams']
+       AS headline_names_the_best;
 CREATE TEMP TABLE trials AS
   SELECT ord - 1 AS i, r -> 'hyperparams' AS hp, (r ->> 'cv_mean')::float8 AS cv_mean,
          (SELECT array_agg(x::float8) FROM jsonb_array_elements_text(r -> 'fold_scores') x) AS folds
@@ -20,20 +24,22 @@ SELECT ((:'s'::jsonb) ->> 'best')::int = (SELECT i FROM trials ORDER BY cv_mean 
        (SELECT hp FROM trials WHERE i = ((:'s'::jsonb) ->> 'best')::int) <@ hyperparams AS model_has_best_hyperparams
   FROM aimass.models WHERE id = :grid;
 -- Random search over ranges: deterministic under the seed, draws inside the ranges.
+SELECT model_id AS ra FROM aimass.train('random', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'never',
+                    search => 'random', metric => 'ks', search_params => '{"n_iter": 3, "alpha": {"min": 0.001, "max": 100, "log": true}}') \gset
+SELECT model_id AS rb FROM aimass.train('random', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'never',
+                    search => 'random', metric => 'ks', search_params => '{"n_iter": 3, "alpha": {"min": 0.001, "max": 100, "log": true}}') \gset
 SELECT jsonb_path_query_array(a.metrics, '$.search.results[*].hyperparams.alpha')
        = jsonb_path_query_array(b.metrics, '$.search.results[*].hyperparams.alpha') AS same_draws,
        (SELECT bool_and(x::float8 BETWEEN 0.001 AND 100) FROM jsonb_array_elements_text(jsonb_path_query_array(a.metrics, '$.search.results[*].hyperparams.alpha')) x) AS in_range,
        jsonb_array_length(a.metrics #> '{search,results}') AS configurations, a.metrics #>> '{search,metric}' AS metric
-  FROM aimass.train('random', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'never',
-                    search => 'random', metric => 'ks', search_params => '{"n_iter": 3, "alpha": {"min": 0.001, "max": 100, "log": true}}') a,
-       aimass.train('random', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'never',
-                    search => 'random', metric => 'ks', search_params => '{"n_iter": 3, "alpha": {"min": 0.001, "max": 100, "log": true}}') b;
+  FROM aimass.models a, aimass.models b WHERE a.id = :ra AND b.id = :rb;
 -- folds alone: the cross-validated score of the given hyperparameters; progress per configuration
 -- (the regression database sets aimass.progress_interval to -1, so that timing never shows).
 SET aimass.progress_interval = 0;
+SELECT model_id AS cv FROM aimass.train('cv', 'credit_data', 'amount', algorithm => 'linear', features => ARRAY['price', 'income', 'home'],
+                    split => 'column:split', deploy => 'never', folds => 4) \gset
 SELECT jsonb_array_length(metrics #> '{cv,results,0,fold_scores}') AS folds, metrics #>> '{cv,metric}' AS metric
-  FROM aimass.train('cv', 'credit_data', 'amount', algorithm => 'linear', features => ARRAY['price', 'income', 'home'],
-                    split => 'column:split', deploy => 'never', folds => 4);
+  FROM aimass.models WHERE id = :cv;
 RESET aimass.progress_interval;
 
 -- Bad input: refused before anything is fitted.

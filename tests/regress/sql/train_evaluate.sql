@@ -58,9 +58,10 @@ SELECT training_args - 'positive' AS reused FROM aimass.models WHERE id = 3;
 SELECT project, model_id, algorithm, headline_metric, deployed FROM aimass.models_overview ORDER BY model_id;
 
 -- Other splits: stratified (the default), random and out-of-time.
+SELECT model_id AS strat FROM aimass.train('credit_strat', 'credit_data', 'status', exclude => ARRAY['id', 'split']) \gset
 SELECT (metrics -> 'test' ->> 'rows')::int AS test_rows,
        round((metrics -> 'test' ->> 'positive_rate')::numeric, 3) AS test_bad_rate
-  FROM aimass.train('credit_strat', 'credit_data', 'status', exclude => ARRAY['id', 'split']);
+  FROM aimass.models WHERE id = :strat;
 SELECT (metrics -> 'test' ->> 'rows')::int AS test_rows
   FROM aimass.train('credit_random', 'credit_data', 'status', exclude => ARRAY['id', 'split'],
                     split => 'random', test_size => 0.25, seed => 7);
@@ -84,3 +85,10 @@ SELECT (metrics -> 'test' ->> 'auc')::float8 > 0.6 AS learns
 SELECT p.name, m.target ->> 'positive' AS positive, m.target ->> 'negative' AS negative
   FROM aimass.models m JOIN aimass.projects p ON p.id = m.project_id
  WHERE p.name LIKE 'flags%' ORDER BY m.id;
+
+-- train returns the headline; the catalog keeps the whole document.
+SELECT jsonb_object_keys(metrics -> 'test') AS headline_test_key
+  FROM aimass.train('credit_headline', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', deploy => 'never')
+ ORDER BY 1;
+SELECT jsonb_object_keys(metrics) AS stored_key FROM aimass.models m JOIN aimass.projects p ON p.id = m.project_id
+ WHERE p.name = 'credit_headline' ORDER BY 1;

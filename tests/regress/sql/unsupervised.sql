@@ -36,11 +36,12 @@ SELECT metrics -> 'test' ? 'auc' AS unlabelled_has_auc, metrics #> '{test}' ? 's
 SELECT t.id, e.feature FROM tx t, aimass.explain('fraud_screen', t, 1) e WHERE t.id IN (3003, 3004, 3005) ORDER BY t.id;
 
 -- kmeans: four segments of credit applicants by standardized numbers; predict gives the cluster.
-SELECT model_id AS km, jsonb_array_length(metrics #> '{train,cluster_sizes}') AS clusters,
-       (SELECT sum(x::int) FROM jsonb_array_elements_text(metrics #> '{train,cluster_sizes}') x) AS train_rows,
-       (metrics #>> '{train,inertia}')::float8 > 0 AS has_inertia
+SELECT model_id AS km, (metrics #>> '{train,inertia}')::float8 > 0 AS has_inertia
   FROM aimass.train('segments', 'credit_data', algorithm => 'kmeans', hyperparams => '{"n_clusters": 4}',
                     features => ARRAY['seniority', 'age', 'income', 'amount', 'price'], split => 'column:split') \gset
+SELECT jsonb_array_length(metrics #> '{train,cluster_sizes}') AS clusters,
+       (SELECT sum(x::int) FROM jsonb_array_elements_text(metrics #> '{train,cluster_sizes}') x) AS train_rows
+  FROM aimass.models WHERE id = :km \gset
 SELECT :clusters AS clusters, :train_rows AS train_rows, :'has_inertia' AS has_inertia;
 SELECT count(DISTINCT aimass.predict(:km, c)) AS distinct_clusters,
        bool_and(aimass.predict(:km, c) IN (0, 1, 2, 3)) AS cluster_ids,
