@@ -2,7 +2,7 @@
 //!
 //! | role | may | member of |
 //! |---|---|---|
-//! | `aimass_scorer` | score: predict, predict_proba, explain, score_points, predict_batch; see projects and deployments | |
+//! | `aimass_scorer` | score: predict, predict_proba, explain, score_points, predict_batch; see projects, deployments and current_deployments | |
 //! | `aimass_analyst` | train, evaluate, profile, clean, bin, select features, read the catalog (models, reports), check drift, model cards | `aimass_scorer` |
 //! | `aimass_admin` | deploy and roll back, configure monitoring, log predictions, read the audit log | `aimass_analyst` |
 //!
