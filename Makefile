@@ -20,7 +20,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 # Empty: every file in tests/regress/sql.
 REGRESS_TESTS ?=
 
-.PHONY: setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
+.PHONY: citus-start citus-stop setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -80,6 +80,13 @@ lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
 test: pg-test regress corpus-test worker-test security-test lifecycle-test
+
+# A Citus cluster of aimass's own (coordinator + 2 workers, ports 55430-55432; builds Citus when
+# citus.so is missing). The start of issue 19: not part of `make test` yet.
+citus-start: install
+	@bash scripts/citus.sh start
+citus-stop:
+	@bash scripts/citus.sh stop
 
 # SQLsmith as an aimass_analyst against deployed models of every algorithm (SQLSMITH_QUERIES,
 # default 20000); fails on any backend crash. Not part of `make test`.
