@@ -226,9 +226,10 @@ impl<'a> Options<'a> {
         })
     }
 
-    /// A shaped hyperparameter's value as given (`None` when absent or null); the caller checks it.
-    pub fn shaped(&mut self, p: &Param) -> Option<&'a Value> {
-        self.get(p.name)
+    /// A shaped hyperparameter's value: as given, else its spec's default (so the default is
+    /// written once, in the spec, and goes through the caller's own checks like a given value).
+    pub fn shaped(&mut self, p: &Param) -> Value {
+        self.get(p.name).cloned().unwrap_or_else(|| p.default_value())
     }
 
     pub fn boolean(&mut self, key: &'static str) -> Result<Option<bool>> {

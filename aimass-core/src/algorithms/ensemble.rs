@@ -115,7 +115,6 @@ const MAX_SAMPLES: Param =
     Param::number("max_samples", 1e-6, 1.0, 1.0, "Bagging: each fit's rows as a share of the training rows.");
 const SEED: Param =
     Param::integer("seed", i64::MIN, i64::MAX, 42, "Folds, holdout rows and bootstrap draws.");
-/// The specs of each kind (`estimators` / `estimator`, the base models, are read apart).
 const ESTIMATORS: Param = Param::shaped(
     "estimators",
     "object list",
@@ -178,25 +177,17 @@ impl Ensemble {
     pub fn from_json(kind: &'static str, value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let bases: Vec<Base> = if kind == BAGGING {
-            let b = match o.shaped(&ESTIMATOR) {
-                Some(v) => Base::from_json(v, "estimator")?,
-                None => Base { name: super::random_forest::TREE_NAME.into(), hyperparams: json!({}) },
-            };
-            vec![b]
+            vec![Base::from_json(&o.shaped(&ESTIMATOR), "estimator")?]
         } else {
             match o.shaped(&ESTIMATORS) {
-                Some(Value::Array(a)) if !a.is_empty() => {
+                Value::Array(a) if !a.is_empty() => {
                     a.iter().map(|v| Base::from_json(v, "estimators")).collect::<Result<_>>()?
                 }
-                Some(v) => {
+                v => {
                     return Err(AimassError::invalid_parameter(format!(
                         "hyperparams \"estimators\" must be a non-empty list of base models, not {v}"
                     )))
                 }
-                None => ["logistic", "gradient_boosting"]
-                    .iter()
-                    .map(|n| Base { name: (*n).into(), hyperparams: json!({}) })
-                    .collect(),
             }
         };
         let e = Ensemble {

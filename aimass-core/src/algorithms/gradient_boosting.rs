@@ -109,7 +109,7 @@ impl GradientBoosting {
             min_sum_hessian: o.num(&MIN_SUM_HESSIAN)?,
             lambda_l2: o.num(&LAMBDA_L2)?,
             max_bins: o.int(&MAX_BINS)? as usize,
-            monotone: monotone_from_json(o.shaped(&MONOTONE_CONSTRAINTS))?,
+            monotone: monotone_from_json(&o.shaped(&MONOTONE_CONSTRAINTS))?,
             early_stopping_rounds: o.int(&EARLY_STOPPING_ROUNDS)? as usize,
             validation_fraction: o.num(&VALIDATION_FRACTION)?,
             seed: o.int(&SEED)? as u64,
@@ -143,8 +143,7 @@ impl GradientBoosting {
     }
 }
 
-fn monotone_from_json(value: Option<&Value>) -> Result<Vec<(String, i8)>> {
-    let Some(value) = value else { return Ok(Vec::new()) };
+fn monotone_from_json(value: &Value) -> Result<Vec<(String, i8)>> {
     let map = value.as_object().ok_or_else(|| {
         AimassError::invalid_parameter(format!(
             "hyperparams \"monotone_constraints\" must be a JSON object, not {value}"

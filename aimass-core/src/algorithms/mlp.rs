@@ -156,8 +156,7 @@ impl Mlp {
     pub fn from_json(value: &Value, task: Task) -> Result<Self> {
         let mut o = Options::new(value, "hyperparams")?;
         let hidden = match o.shaped(&HIDDEN) {
-            None => vec![64, 32],
-            Some(Value::Array(a)) if (1..=4).contains(&a.len()) => a
+            Value::Array(a) if (1..=4).contains(&a.len()) => a
                 .iter()
                 .map(|v| match v.as_u64() {
                     Some(n @ 1..=1024) => Ok(n as usize),
@@ -166,7 +165,7 @@ impl Mlp {
                     ))),
                 })
                 .collect::<Result<_>>()?,
-            Some(v) => {
+            v => {
                 return Err(AimassError::invalid_parameter(format!(
                     "hyperparams \"hidden\" must list 1 – 4 layer sizes, not {v}"
                 )))

@@ -50,26 +50,25 @@ pub enum MaxFeatures {
 }
 
 impl MaxFeatures {
-    fn from_json(v: Option<&Value>, default: MaxFeatures) -> Result<Self> {
+    fn from_json(v: &Value) -> Result<Self> {
         let bad = |v: &Value| {
             AimassError::invalid_parameter(format!(
                 "hyperparams \"max_features\" must be \"sqrt\", \"log2\", \"all\", a share in (0, 1] or a count, not {v}"
             ))
         };
         Ok(match v {
-            None => default,
-            Some(Value::String(s)) => match s.as_str() {
+            Value::String(s) => match s.as_str() {
                 "sqrt" => MaxFeatures::Sqrt,
                 "log2" => MaxFeatures::Log2,
                 "all" => MaxFeatures::All,
-                _ => return Err(bad(v.unwrap())),
+                _ => return Err(bad(v)),
             },
-            Some(n @ Value::Number(_)) => match (n.as_u64(), n.as_f64()) {
+            Value::Number(_) => match (v.as_u64(), v.as_f64()) {
                 (Some(c), _) if c >= 1 => MaxFeatures::Count(c as usize),
                 (None, Some(f)) if f > 0.0 && f <= 1.0 => MaxFeatures::Share(f),
-                _ => return Err(bad(n)),
+                _ => return Err(bad(v)),
             },
-            Some(other) => return Err(bad(other)),
+            other => return Err(bad(other)),
         })
     }
 
@@ -120,19 +119,19 @@ const MIN_SAMPLES_LEAF: Param = Param::integer("min_samples_leaf", 1, 1_000_000_
 const MAX_BINS: Param = Param::integer("max_bins", 2, 255, 255, "Histogram bins per input.");
 const SEED: Param =
     Param::integer("seed", i64::MIN, i64::MAX, 42, "Bootstrap rows and the inputs drawn per split.");
-/// The specs (`max_features`, `bootstrap` and `class_weight`, whose defaults depend on forest or
-/// tree, are read apart).
+/// `max_features` and `bootstrap` have a forest's and a tree's default, so a spec each.
+const MAX_FEATURES_RANGE: &str = "sqrt, log2, all, a share in (0, 1], a count ≥ 1";
 const FOREST_MAX_FEATURES: Param = Param::shaped(
     "max_features",
     "text or number",
-    "sqrt, log2, all, a share in (0, 1], a count ≥ 1",
+    MAX_FEATURES_RANGE,
     "\"sqrt\"",
     "Inputs drawn for each split.",
 );
 const TREE_MAX_FEATURES: Param = Param::shaped(
     "max_features",
     "text or number",
-    "sqrt, log2, all, a share in (0, 1], a count ≥ 1",
+    MAX_FEATURES_RANGE,
     "\"all\"",
     "Inputs considered at each split.",
 );
@@ -175,10 +174,11 @@ impl RandomForest {
         let forest = name == NAME;
         let mut o = Options::new(value, "hyperparams")?;
         let n_trees = if forest { o.int(&N_TREES)? as usize } else { 1 };
-        let max_features = MaxFeatures::from_json(
-            o.shaped(if forest { &FOREST_MAX_FEATURES } else { &TREE_MAX_FEATURES }),
-            if forest { MaxFeatures::Sqrt } else { MaxFeatures::All },
-        )?;
+        let max_features = MaxFeatures::from_json(&o.shaped(if forest {
+            &FOREST_MAX_FEATURES
+        } else {
+            &TREE_MAX_FEATURES
+        }))?;
         let balanced = class_weight_option(&mut o, task)?;
         let p = Self {
             name: if forest { NAME } else { TREE_NAME },

@@ -107,7 +107,7 @@ impl Scorecard {
         let drop_wrong_sign = o.flag(&DROP_WRONG_SIGN)?;
         // The logistic keys are checked by Logistic; mark them known here.
         for p in logistic::PARAMS {
-            let _ = o.shaped(p);
+            let _ = o.value(p.name);
         }
         o.finish()?;
         Ok(Self { logistic: Logistic::from_json(&Value::Object(rest))?, scaling, drop_wrong_sign })

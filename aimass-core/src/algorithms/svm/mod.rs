@@ -65,9 +65,8 @@ impl Svm {
         let mut o = Options::new(value, "hyperparams")?;
         let kernel_name = o.choice(&KERNEL)?;
         let gamma = match o.shaped(&GAMMA) {
-            None => None,
-            Some(Value::String(s)) if s == "scale" => None,
-            Some(v) => match v.as_f64() {
+            Value::String(s) if s == "scale" => None,
+            v => match v.as_f64() {
                 Some(g) if g > 0.0 && g.is_finite() => Some(g),
                 _ => {
                     return Err(AimassError::invalid_parameter(format!(
