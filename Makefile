@@ -20,7 +20,7 @@ PSQL = $(PG_BIN)/psql -X -h $(CLUSTER)/run -p $(PORT) -U postgres
 # Empty: every file in tests/regress/sql.
 REGRESS_TESTS ?=
 
-.PHONY: citus-start citus-stop setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
+.PHONY: citus-start citus-stop citus-test bench-citus setup install start stop demo test core-test pg-test regress corpus-test worker-test security-test lifecycle-test sqlsmith fuzz bench-spine bench-data bench-data-quality bench-risk bench-training bench-monitoring bench-scoring bench-latency bench-memory bench-10m bench fmt lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -79,14 +79,24 @@ security-test: install
 lifecycle-test: install
 	bash tests/lifecycle/run.sh
 
-test: pg-test regress corpus-test worker-test security-test lifecycle-test
+# Issue 19 on a Citus coordinator and two workers of aimass's own (scripts/citus.sh; builds Citus
+# when citus.so is missing): the catalog on every node, pushed-down scoring, deployments seen by
+# the workers, a scorer role, and logistic training from the shards' sums.
+citus-test: install
+	bash tests/citus/run.sh
+
+test: pg-test regress corpus-test worker-test security-test lifecycle-test citus-test
 
 # A Citus cluster of aimass's own (coordinator + 2 workers, ports 55430-55432; builds Citus when
-# citus.so is missing). The start of issue 19: not part of `make test` yet.
+# citus.so is missing), to try aimass on distributed tables by hand (make citus-test makes its own).
 citus-start: install
 	@bash scripts/citus.sh start
 citus-stop:
 	@bash scripts/citus.sh stop
+
+# Issue 19's side-by-side figures (ROWS, default 1M): training, bytes to the coordinator, scoring.
+bench-citus: install
+	ROWS=$(or $(ROWS),1000000) bash benches/citus.sh
 
 # SQLsmith as an aimass_analyst against deployed models of every algorithm (SQLSMITH_QUERIES,
 # default 20000); fails on any backend crash. Not part of `make test`.

@@ -3,14 +3,14 @@
 # cluster (scripts/cluster.sh) with shared_preload_libraries = 'citus,aimass'.
 #   scripts/citus.sh install   build and install Citus 13.2.2 when citus.so is missing
 #   scripts/citus.sh start     start the three nodes and join the workers (idempotent)
+#   scripts/citus.sh fresh     stop, remove the three clusters, start anew (the tests)
 #   scripts/citus.sh stop
 #   scripts/citus.sh psql ...  psql on the coordinator (database aimass_citus)
+#   scripts/citus.sh psql-node N ...  psql on node N (0 the coordinator, 1 and 2 the workers)
 # Users get Citus from Citus's own packages; this script builds it from a source tarball only when
 # citus.so is missing: $CITUS_SRC, else ../shared/vendor (this project's CI), else the release
 # tarball from GitHub where a network is allowed. The one-line patch for Debian's PostgreSQL 15.20
 # is scripts/citus/citus-13.2.2-pg15.20.patch.
-# Issue 19 is not done: this is only how the distributed tests will start (the catalog on every
-# node, scoring and training on the workers are still to be built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg_env.sh
@@ -52,9 +52,7 @@ install_citus() {
   echo "citus: built and installed $VERSION"
 }
 
-case "${1:-}" in
-  install) install_citus ;;
-  start)
+start() {
     install_citus >/dev/null
     for i in 0 1 2; do
       node "$i" scripts/cluster.sh start >/dev/null
@@ -68,8 +66,19 @@ case "${1:-}" in
         || psql_on 0 -d "$DB" -tAc "SELECT citus_add_node('localhost', ${PORTS[$i]})" >/dev/null
     done
     echo "citus: coordinator on port ${PORTS[0]}, workers on ${PORTS[1]} and ${PORTS[2]} (database $DB)"
+}
+stop() { for i in 2 1 0; do node "$i" scripts/cluster.sh stop >/dev/null || true; done; }
+
+case "${1:-}" in
+  install) install_citus ;;
+  start) start ;;
+  fresh)
+    stop
+    for i in 0 1 2; do rm -rf "$(node "$i" scripts/cluster.sh dir)"; done
+    start
     ;;
-  stop) for i in 2 1 0; do node "$i" scripts/cluster.sh stop >/dev/null || true; done; echo "citus: stopped" ;;
+  stop) stop; echo "citus: stopped" ;;
   psql) shift; psql_on 0 -d "$DB" "$@" ;;
-  *) echo "usage: scripts/citus.sh install|start|stop|psql" >&2; exit 2 ;;
+  psql-node) i=$2; shift 2; psql_on "$i" -d "$DB" "$@" ;;
+  *) echo "usage: scripts/citus.sh install|start|fresh|stop|psql|psql-node N" >&2; exit 2 ;;
 esac

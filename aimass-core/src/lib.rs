@@ -8,6 +8,7 @@ pub mod binning;
 pub mod clean;
 pub mod curves;
 pub mod data;
+pub mod distributed;
 pub mod drift;
 pub mod error;
 pub mod explain;

@@ -12,16 +12,27 @@ pub fn sorted_present(values: &[f64]) -> Vec<f64> {
 
 /// The `q` quantile (0 ≤ q ≤ 1) of sorted, non-empty values, interpolating linearly.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    debug_assert!(n > 0);
+    debug_assert!(!sorted.is_empty());
+    quantile_by_rank(sorted.len(), q, |r| Ok::<f64, ()>(sorted[r])).unwrap_or(f64::NAN)
+}
+
+/// [`quantile_sorted`] of `n` values known only through `at(rank)`, the value of 0-based rank
+/// `rank` in ascending order (a distributed table's order statistics, found by pushed-down
+/// queries): the linear interpolation between the two ranks around `q · (n − 1)`.
+pub fn quantile_by_rank<E>(
+    n: usize,
+    q: f64,
+    mut at: impl FnMut(usize) -> std::result::Result<f64, E>,
+) -> std::result::Result<f64, E> {
     let pos = q * (n - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(n - 1);
     let frac = pos - lo as f64;
+    let low = at(lo)?;
     if frac == 0.0 {
-        sorted[lo]
+        Ok(low)
     } else {
-        sorted[lo] + frac * (sorted[hi] - sorted[lo])
+        Ok(low + frac * (at(hi)? - low))
     }
 }
 

@@ -197,25 +197,33 @@ fn measure(
     (test_idx, test_scores): (&[usize], &[f64]),
 ) -> Result<Value> {
     let test_y: Vec<f64> = test_idx.iter().map(|&i| labels[i]).collect();
-    let mut metrics = json!({
-        "train": metrics_json(model.task(), train_scores, y, 0.5)?,
-        "test": metrics_json(model.task(), test_scores, &test_y, 0.5)?,
-    });
-    if model.task() == Task::Binary {
-        // The model card's curves, on the test rows (the training rows when none were held out).
-        let (part, scores, ys) = if test_scores.is_empty() {
-            ("train", train_scores, y)
-        } else {
-            ("test", test_scores, &test_y[..])
-        };
-        let positive: Vec<bool> = ys.iter().map(|&v| v > 0.5).collect();
-        metrics["curves"] = serde_json::to_value(curves::summary(part, scores, &positive, 101))
-            .map_err(|e| AimassError::internal(format!("cannot encode curves: {e}")))?;
-    }
+    let mut metrics = measure_parts(model.task(), (train_scores, y), (test_scores, &test_y))?;
     if let algorithms::FittedModel::KMeans(k) = &model.fitted {
         for (part, rows) in [("train", train_idx), ("test", test_idx)] {
             metrics[part]["inertia"] = json!(inertia(model, k, &req.features, rows)?);
         }
+    }
+    Ok(metrics)
+}
+
+/// The metrics of both parts from their scores and labels, with the model card's curves for a
+/// binary target (on the test rows, or the training rows when none were held out). Also the
+/// metrics of a training on a distributed table, whose scores come back from the workers.
+pub fn measure_parts(
+    task: Task,
+    (train_scores, y): (&[f64], &[f64]),
+    (test_scores, test_y): (&[f64], &[f64]),
+) -> Result<Value> {
+    let mut metrics = json!({
+        "train": metrics_json(task, train_scores, y, 0.5)?,
+        "test": metrics_json(task, test_scores, test_y, 0.5)?,
+    });
+    if task == Task::Binary {
+        let (part, scores, ys) =
+            if test_scores.is_empty() { ("train", train_scores, y) } else { ("test", test_scores, test_y) };
+        let positive: Vec<bool> = ys.iter().map(|&v| v > 0.5).collect();
+        metrics["curves"] = serde_json::to_value(curves::summary(part, scores, &positive, 101))
+            .map_err(|e| AimassError::internal(format!("cannot encode curves: {e}")))?;
     }
     Ok(metrics)
 }

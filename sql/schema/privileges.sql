@@ -42,7 +42,8 @@ DECLARE
         ['aimass_analyst', 'select_features'], ['aimass_analyst', 'model_features'],
         ['aimass_analyst', 'coefficients'], ['aimass_analyst', 'scorecard'],
         ['aimass_analyst', 'check_drift'], ['aimass_analyst', 'model_card'],
-        ['aimass_analyst', 'challenger_report'],
+        ['aimass_analyst', 'challenger_report'], ['aimass_analyst', '_newton_pass'],
+        ['aimass_analyst', '_newton_score'],
         ['aimass_admin', 'deploy'], ['aimass_admin', 'monitor'], ['aimass_admin', 'unmonitor'],
         ['aimass_admin', 'run_monitor'], ['aimass_admin', 'log_prediction']
     ];

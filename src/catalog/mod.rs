@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod binnings;
+pub mod citus;
 pub mod cleaning;
 pub mod deployments;
 pub mod models;

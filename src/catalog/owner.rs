@@ -86,6 +86,32 @@ fn owner() -> pg_sys::Oid {
     }
 }
 
+/// On a Citus node, lets the catalog statements of a call that runs inside a shard query (a
+/// pushed-down `predict_proba`) read the catalog's reference tables: Citus refuses any nested
+/// distributed statement there unless `citus.allow_nested_distributed_execution` is on. Reading
+/// a reference table is safe (every node holds all of its rows, read from the local placement),
+/// and the setting is saved and restored with the switch, for the catalog statement alone.
+/// Without Citus loaded the setting does not exist and nothing is set.
+///
+/// # Safety
+/// Called inside [`Switched::enter_as`], after `NewGUCNestLevel`.
+unsafe fn allow_catalog_reads_in_shard_queries() {
+    const NAME: &std::ffi::CStr = c"citus.allow_nested_distributed_execution";
+    if pg_sys::GetConfigOption(NAME.as_ptr(), true, false).is_null() {
+        return;
+    }
+    pg_sys::set_config_option(
+        NAME.as_ptr(),
+        c"on".as_ptr(),
+        pg_sys::GucContext::PGC_USERSET,
+        pg_sys::GucSource::PGC_S_SESSION,
+        pg_sys::GucAction::GUC_ACTION_SAVE,
+        true,
+        0,
+        false,
+    );
+}
+
 /// A switched user id and search_path, restored on drop.
 struct Switched {
     owner_switch: bool,
@@ -120,6 +146,9 @@ impl Switched {
                 0,
                 false,
             );
+            if owner_switch {
+                allow_catalog_reads_in_shard_queries();
+            }
             pg_sys::SetUserIdAndSecContext(
                 role,
                 context | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32 | extra,

@@ -200,7 +200,11 @@ fn run_due_checks() {
         .ok()
         .flatten()
         .unwrap_or(false);
+        // A Citus worker holds a copy of the catalog (aimass.distribute_catalog): its monitors
+        // are the coordinator's to check.
+        let worker_node = installed && crate::catalog::citus::is_worker_node();
         let monitored = installed
+            && !worker_node
             && Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM aimass.monitors WHERE enabled)")
                 .ok()
                 .flatten()
@@ -213,7 +217,13 @@ fn run_due_checks() {
             log!(
                 "aimass monitor: nothing to check in database \"{}\" ({}); left alone until a monitor is made there or the server restarts",
                 name.unwrap_or_default(),
-                if installed { "no enabled monitor" } else { "aimass is not installed" }
+                if worker_node {
+                    "a Citus worker: the coordinator checks the monitors"
+                } else if installed {
+                    "no enabled monitor"
+                } else {
+                    "aimass is not installed"
+                }
             );
             return Vec::new();
         }

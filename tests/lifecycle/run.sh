@@ -49,7 +49,7 @@ SQL
 [ "$(q aimass_upgrade "SELECT extversion FROM pg_extension WHERE extname = 'aimass'")" = 0.1.0 ] || fail "0.1.0 not installed"
 models=$(q aimass_upgrade "SELECT count(*) FROM aimass.models")
 q aimass_upgrade "ALTER EXTENSION aimass UPDATE" >/dev/null
-check aimass_upgrade "version after the update" "SELECT extversion = '0.4.0' FROM pg_extension WHERE extname = 'aimass'"
+check aimass_upgrade "version after the update" "SELECT extversion = '0.5.0' FROM pg_extension WHERE extname = 'aimass'"
 # Every score 0.1.0 gave, bit for bit.
 cat >"$OUT/scores.sql" <<'SQL'
 SELECT count(*) FILTER (WHERE now_score IS DISTINCT FROM f.score) = 0 AND count(*) = (SELECT count(*) FROM fixture_scores)
@@ -79,7 +79,7 @@ q aimass_upgrade "$(cat tests/lifecycle/schema.sql)" >"$OUT/schema_upgraded.txt"
 q aimass_fresh "$(cat tests/lifecycle/schema.sql)" >"$OUT/schema_fresh.txt"
 diff -u "$OUT/schema_fresh.txt" "$OUT/schema_upgraded.txt" >"$OUT/schema.diff" \
   || { cat "$OUT/schema.diff"; fail "the upgraded schema differs from a fresh install (above)"; }
-echo "lifecycle-test: upgrade 0.1.0 -> 0.2.0 -> 0.3.0 -> 0.4.0: $models models score identically; schema equals a fresh install ($(wc -l <"$OUT/schema_fresh.txt") objects)"
+echo "lifecycle-test: upgrade 0.1.0 -> 0.2.0 -> 0.3.0 -> 0.4.0 -> 0.5.0: $models models score identically; schema equals a fresh install ($(wc -l <"$OUT/schema_fresh.txt") objects)"
 
 # 2. pg_dump / pg_restore.
 "$PG_BIN/pg_dump" -h "$DIR/run" -p "$AIMASS_PORT" -U postgres -Fc -f "$OUT/upgrade.dump" aimass_upgrade

@@ -16,6 +16,10 @@ use crate::inputs::{for_each_block, Inputs, BLOCK_ROWS};
 use super::linear_model::sigmoid;
 use crate::error::{AimassError, Result};
 
+/// The largest Newton step (relative to the largest coefficient, plus one) that is taken without
+/// a line search and ends the fit (see [`fit_with`]).
+const FINAL_STEP: f64 = 1e-6;
+
 /// Largest input count the Newton solver takes (its Hessian is (p + 1)² numbers).
 pub const MAX_INPUTS: usize = 1024;
 
@@ -35,10 +39,31 @@ struct State {
 
 /// The objective, its gradient and (for Newton's method) its Hessian at one state, from one pass
 /// over the rows.
-pub(crate) struct Pass {
+pub struct Pass {
     pub f: f64,
     pub g: Vec<f64>,
     pub h: Option<Array2<f64>>,
+}
+
+/// One row's share of the objective at linear predictor `z`: the loss `ln(1 + e^z) − y z`, the
+/// residual `σ(z) − y` (the gradient's factor) and the Hessian weight `σ(z)(1 − σ(z))`.
+#[inline]
+fn row_terms(z: f64, y: f64) -> (f64, f64, f64) {
+    let pr = sigmoid(z);
+    (softplus(z) - y * z, pr - y, (pr * (1.0 - pr)).max(1e-12))
+}
+
+impl Pass {
+    /// Adds the L2 penalty `alpha/2 · ‖β‖²` (the intercept unpenalized) to the row sums.
+    fn penalize(&mut self, alpha: f64, beta: &[f64]) {
+        for (j, b) in beta.iter().enumerate() {
+            self.g[j] += alpha * b;
+            if let Some(h) = self.h.as_mut() {
+                h[[j, j]] += alpha;
+            }
+        }
+        self.f += 0.5 * alpha * beta.iter().map(|c| c * c).sum::<f64>();
+    }
 }
 
 /// One row-wise pass at coefficients `beta` and intercept `b`: the objective and the gradient row
@@ -62,16 +87,14 @@ pub(crate) fn pass(
         let m = rows.nrows();
         for (k, row) in rows.rows().into_iter().enumerate() {
             let z = b + row.iter().zip(beta).map(|(a, c)| a * c).sum::<f64>();
-            let yi = y[start + k];
-            f += softplus(z) - yi * z;
-            let pr = sigmoid(z);
-            let r = pr - yi;
+            let (loss, r, w) = row_terms(z, y[start + k]);
+            f += loss;
             for (gj, xj) in g.iter_mut().zip(row) {
                 *gj += r * xj;
             }
             g[p] += r;
             if hessian {
-                let w = (pr * (1.0 - pr)).max(1e-12).sqrt();
+                let w = w.sqrt();
                 let mut out = weighted.row_mut(k);
                 for (o, xj) in out.iter_mut().zip(row) {
                     *o = w * xj;
@@ -85,14 +108,115 @@ pub(crate) fn pass(
         }
         Ok(())
     })?;
-    for j in 0..p {
-        g[j] += alpha * beta[j];
-        if let Some(h) = h.as_mut() {
-            h[[j, j]] += alpha;
+    let mut out = Pass { f, g, h };
+    out.penalize(alpha, beta);
+    Ok(out)
+}
+
+/// The sums of one Newton pass over some of the rows at one point, before the penalty: the
+/// loss, the gradient and the upper triangle of the Hessian. They add up: a Citus worker sums its
+/// shard's rows (`aimass._newton_pass`), the coordinator adds the shards' sums and takes the step,
+/// so the rows never leave their node. Serialized as little-endian `f64`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassSums {
+    pub rows: f64,
+    pub f: f64,
+    /// `p + 1` numbers, the intercept's last.
+    pub g: Vec<f64>,
+    /// `(p + 1)(p + 2)/2` numbers: the upper triangle, row by row.
+    pub h: Vec<f64>,
+}
+
+impl PassSums {
+    pub fn new(inputs: usize) -> PassSums {
+        let n = inputs + 1;
+        PassSums { rows: 0.0, f: 0.0, g: vec![0.0; n], h: vec![0.0; n * (n + 1) / 2] }
+    }
+
+    /// The number of inputs (without the intercept).
+    pub fn inputs(&self) -> usize {
+        self.g.len() - 1
+    }
+
+    /// Adds one row of inputs `x` with label `y` at `(beta, b)`.
+    pub fn add_row(&mut self, x: &[f64], y: f64, (beta, b): (&[f64], f64)) {
+        let z = b + x.iter().zip(beta).map(|(a, c)| a * c).sum::<f64>();
+        let (loss, r, w) = row_terms(z, y);
+        let p = x.len();
+        self.rows += 1.0;
+        self.f += loss;
+        for (gj, xj) in self.g.iter_mut().zip(x) {
+            *gj += r * xj;
+        }
+        self.g[p] += r;
+        let mut at = 0;
+        for j in 0..=p {
+            let wj = w * if j < p { x[j] } else { 1.0 };
+            for k in j..=p {
+                self.h[at] += wj * if k < p { x[k] } else { 1.0 };
+                at += 1;
+            }
         }
     }
-    f += 0.5 * alpha * beta.iter().map(|c| c * c).sum::<f64>();
-    Ok(Pass { f, g, h })
+
+    /// Adds another part's sums (of the same inputs).
+    pub fn merge(&mut self, other: &PassSums) -> Result<()> {
+        if other.g.len() != self.g.len() || other.h.len() != self.h.len() {
+            return Err(AimassError::internal("Newton pass sums of different widths"));
+        }
+        self.rows += other.rows;
+        self.f += other.f;
+        for (a, b) in self.g.iter_mut().zip(&other.g) {
+            *a += b;
+        }
+        for (a, b) in self.h.iter_mut().zip(&other.h) {
+            *a += b;
+        }
+        Ok(())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 * (2 + self.g.len() + self.h.len()));
+        for v in [self.rows, self.f].iter().chain(&self.g).chain(&self.h) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads [`PassSums::to_bytes`]'s form back (of at most [`MAX_INPUTS`] inputs).
+    pub fn from_bytes(bytes: &[u8]) -> Result<PassSums> {
+        let size = |n: usize| 8 * (2 + (n + 1) + (n + 1) * (n + 2) / 2);
+        let Some(inputs) =
+            (0..=MAX_INPUTS).find(|&n| size(n) >= bytes.len()).filter(|&n| size(n) == bytes.len())
+        else {
+            return Err(AimassError::internal(format!("{} bytes are not Newton pass sums", bytes.len())));
+        };
+        let mut s = PassSums::new(inputs);
+        let mut values = bytes.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")));
+        s.rows = values.next().unwrap_or(0.0);
+        s.f = values.next().unwrap_or(0.0);
+        for v in s.g.iter_mut().chain(s.h.iter_mut()) {
+            *v = values.next().unwrap_or(0.0);
+        }
+        Ok(s)
+    }
+
+    /// The pass these sums make at `beta`: the full Hessian, with the penalty.
+    pub fn into_pass(self, alpha: f64, beta: &[f64]) -> Pass {
+        let n = self.g.len();
+        let mut h = Array2::<f64>::zeros((n, n));
+        let mut at = 0;
+        for j in 0..n {
+            for k in j..n {
+                h[[j, k]] = self.h[at];
+                h[[k, j]] = self.h[at];
+                at += 1;
+            }
+        }
+        let mut out = Pass { f: self.f, g: self.g, h: Some(h) };
+        out.penalize(alpha, beta);
+        out
+    }
 }
 
 /// Solves `a x = r` for a symmetric positive definite `a` (Cholesky); `None` if it is not, or if
@@ -149,13 +273,23 @@ pub fn fit(
     let (n, p) = (x.nrows(), x.ncols());
     let all: Vec<usize> = (0..n).collect();
     let Some(y) = y.as_slice() else { return Ok(None) };
-    // Start from the base rate's log-odds.
     let mean = y.iter().sum::<f64>() / n as f64;
-    let mut s = State {
-        beta: vec![0.0; p],
-        b: (mean.clamp(1e-12, 1.0 - 1e-12) / (1.0 - mean.clamp(1e-12, 1.0 - 1e-12))).ln(),
-    };
-    let mut at = pass(x, &all, y, alpha, (&s.beta, s.b), true)?;
+    fit_with(p, mean, max_iterations, tolerance, |beta, b| pass(x, &all, y, alpha, (beta, b), true))
+}
+
+/// Newton's method over passes made by `at(beta, b)` (each with its Hessian), from the base
+/// rate `mean`'s log-odds: over local rows ([`fit`]), or over a distributed table's shards,
+/// whose sums ([`PassSums`]) the coordinator adds up.
+pub fn fit_with(
+    p: usize,
+    mean: f64,
+    max_iterations: u64,
+    tolerance: f64,
+    mut at_point: impl FnMut(&[f64], f64) -> Result<Pass>,
+) -> Result<Option<(f64, Vec<f64>)>> {
+    let mean = mean.clamp(1e-12, 1.0 - 1e-12);
+    let mut s = State { beta: vec![0.0; p], b: (mean / (1.0 - mean)).ln() };
+    let mut at = at_point(&s.beta, s.b)?;
     for _ in 0..max_iterations {
         let gnorm = at.g.iter().map(|v| v * v).sum::<f64>().sqrt();
         if gnorm <= tolerance * 1e-3 {
@@ -163,6 +297,17 @@ pub fn fit(
         }
         let hessian = at.h.clone().ok_or_else(|| AimassError::internal("Newton's pass without a Hessian"))?;
         let Some(step) = cholesky_solve(hessian, &at.g, 0.0)? else { return Ok(None) };
+        // A step this small is inside the quadratic convergence region and below what the
+        // objective's rounding can judge (a sum over all rows, in any order): it is taken whole,
+        // unchecked, and ends the fit, leaving an error of about its square. So the fit ends at
+        // the same point whatever order its sums were added in (one node's rows, or a
+        // distributed table's shards).
+        let size = 1.0 + s.beta.iter().chain([&s.b]).fold(0.0f64, |m, v| m.max(v.abs()));
+        if step.iter().all(|d| d.abs() <= FINAL_STEP * size) {
+            s.beta.iter_mut().zip(&step).for_each(|(b, d)| *b -= d);
+            s.b -= step[p];
+            break;
+        }
         // Halve the step until the objective falls (Newton's step is usually taken whole).
         let mut t = 1.0;
         let mut improved = false;
@@ -171,7 +316,7 @@ pub fn fit(
                 beta: s.beta.iter().zip(&step).map(|(b, d)| b - t * d).collect(),
                 b: s.b - t * step[p],
             };
-            let next = pass(x, &all, y, alpha, (&trial.beta, trial.b), true)?;
+            let next = at_point(&trial.beta, trial.b)?;
             if next.f <= at.f {
                 let small = (at.f - next.f) <= 1e-15 * at.f.abs().max(1.0);
                 s = trial;
@@ -219,6 +364,31 @@ mod tests {
             assert!(g.iter().all(|v| v.abs() < 1e-6), "alpha {alpha}: {g:?}");
             assert!(beta[0] > 1.0 && beta[1] < -0.3 && beta[3].abs() < 0.3, "{beta:?}");
         }
+    }
+
+    #[test]
+    fn pass_sums_of_two_parts_make_the_whole_pass() {
+        let mut rng = SplitMix64::new(5);
+        let n = 500;
+        let x = Array2::from_shape_fn((n, 3), |_| rng.below(2000) as f64 / 1000.0 - 1.0);
+        let y: Vec<f64> = (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect();
+        let (beta, b) = (vec![0.3, -0.2, 0.1], 0.05);
+        let whole = pass(&x.view(), &(0..n).collect::<Vec<_>>(), &y, 2.0, (&beta, b), true).unwrap();
+        let mut parts = [PassSums::new(3), PassSums::new(3)];
+        for (i, row) in x.rows().into_iter().enumerate() {
+            parts[i % 2].add_row(row.as_slice().unwrap(), y[i], (&beta, b));
+        }
+        let [mut a, other] = parts;
+        a.merge(&PassSums::from_bytes(&other.to_bytes()).unwrap()).unwrap();
+        assert_eq!(a.rows, n as f64);
+        let merged = a.into_pass(2.0, &beta);
+        assert!((merged.f - whole.f).abs() < 1e-9 * whole.f.abs());
+        for (u, v) in merged.g.iter().zip(&whole.g) {
+            assert!((u - v).abs() < 1e-9, "{u} {v}");
+        }
+        let (hm, hw) = (merged.h.unwrap(), whole.h.unwrap());
+        assert!(hm.iter().zip(hw.iter()).all(|(u, v)| (u - v).abs() < 1e-9));
+        assert!(PassSums::from_bytes(&[0; 8]).is_err());
     }
 
     #[test]

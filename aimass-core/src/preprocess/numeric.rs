@@ -24,6 +24,15 @@ pub struct NumericStep {
     pub scale: f64,
 }
 
+/// A constant column (scale 0) is only centred.
+fn usable_scale(scale: f64) -> f64 {
+    if scale > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        1.0
+    }
+}
+
 impl NumericStep {
     pub fn fit(column: &Column, o: &ColumnOptions, explicit: impl Fn(&str) -> bool) -> Result<NumericStep> {
         let ColumnData::Numeric(values) = &column.data else {
@@ -107,9 +116,24 @@ impl NumericStep {
         };
         step.scaling = scaling.to_owned();
         step.center = center;
-        // A constant column (scale 0) is only centred.
-        step.scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+        step.scale = usable_scale(scale);
         Ok(step)
+    }
+
+    /// The default step (NULL → `median`, standard scaling by `center` and `sd`) from statistics
+    /// gathered elsewhere: a distributed table's, whose values never reach one node
+    /// ([`crate::distributed`]).
+    pub fn standardized(name: &str, boolean: bool, median: f64, center: f64, sd: f64) -> NumericStep {
+        NumericStep {
+            name: name.to_owned(),
+            boolean,
+            impute: impute_name(Impute::Median).to_owned(),
+            fill: median,
+            clip: None,
+            scaling: "standard".to_owned(),
+            center,
+            scale: usable_scale(sd),
+        }
     }
 
     /// The training values as the model sees them (filled and clipped, missing ones left out),

@@ -5,7 +5,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::{json, Value};
 
 use crate::catalog::relation::{ReadAs, Relation};
-use crate::catalog::{audit, binnings, deployments, models, privileges, projects};
+use crate::catalog::{audit, binnings, citus, deployments, models, privileges, projects};
 use crate::core::data::{Column, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::hash::content_hash;
@@ -16,6 +16,8 @@ use crate::core::train::{self, TrainOutcome, TrainRequest};
 use crate::core::training_args::{self, RelationChoice, Resolved};
 use crate::error::{required, OrRaise};
 use crate::json_arg::JsonArg;
+
+mod distributed;
 
 type TrainRow = (i64, String, String, JsonB, bool);
 
@@ -164,13 +166,23 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     let plan = ColumnPlan::new(&relation, &args, &a)?;
 
     let read_started = std::time::Instant::now();
-    let read = plan.read(&relation)?;
-    let read_seconds = read_started.elapsed().as_secs_f64();
-
-    let outcome = fit(&a, &args, &read)?;
+    let mut read_seconds = 0.0;
+    // On a Citus distributed table the rows stay on the workers (distributed.rs).
+    let (outcome, row_count, hash) = match citus::placement(relation_oid) {
+        citus::Placement::Distributed { column } => distributed::fit(&a, &args, &plan, &relation, &column)?,
+        _ => {
+            let read = plan.read(&relation)?;
+            read_seconds = read_started.elapsed().as_secs_f64();
+            let outcome = fit(&a, &args, &read)?;
+            let mut hashed: Vec<&Column> = read.features.iter().collect();
+            hashed.extend(read.target.as_ref());
+            let rows = read.features.first().map_or(0, |c| c.len()) as i64;
+            (outcome, rows, content_hash(&hashed))
+        }
+    };
 
     let store_started = std::time::Instant::now();
-    let (project, model_id, metrics) = store(&a, &relation, &args, &plan, &read, &outcome)?;
+    let (project, model_id, metrics) = store(&a, &relation, &args, &plan, (row_count, hash), &outcome)?;
     let task = outcome.model.task();
     let deployed = deploy(policy, may_deploy, &project, model_id, task, &metrics)?;
     let t = outcome.timings;
@@ -330,13 +342,11 @@ fn store(
     relation: &Relation,
     args: &Resolved,
     plan: &ColumnPlan,
-    read: &ReadColumns,
+    (row_count, content_hash): (i64, String),
     outcome: &TrainOutcome,
 ) -> Result<(projects::Project, i64, Value)> {
     let model_task = outcome.model.task();
     let project = projects::find_or_create(a.project, model_task)?;
-    let mut hashed: Vec<&Column> = read.features.iter().collect();
-    hashed.extend(read.target.as_ref());
     let features_json: Vec<Value> = plan
         .features
         .iter()
@@ -372,11 +382,11 @@ fn store(
         snapshot: models::NewSnapshot {
             relation: relation.sql_name.clone(),
             columns: json!(plan.wanted.iter().map(|(n, _)| n).collect::<Vec<_>>()),
-            row_count: read.features.first().map_or(0, |c| c.len()) as i64,
+            row_count,
             train_rows: outcome.train_rows as i64,
             test_rows: outcome.test_rows as i64,
             split: json!({"method": split, "test_size": args.test_size, "seed": args.seed}),
-            content_hash: content_hash(&hashed),
+            content_hash,
         },
     })?;
     audit::record(

@@ -1,0 +1,608 @@
+//! `aimass.train` on a Citus distributed table (issue 19): the training rows never leave their
+//! workers. The coordinator sends queries whose aggregates Citus pushes down into every shard
+//! and whose partial results it merges: counts, the features' order statistics (by histogram
+//! refinement) and moments for the preprocessing recipe, then one Newton pass per iteration,
+//! the gradient and Hessian sums of each shard (`aimass._newton_pass`, a bytea-state aggregate
+//! with a combine function), added on the coordinator, which takes the step
+//! ([`crate::core::algorithms::newton::fit_with`], the single-node solver's own loop). So what
+//! reaches the coordinator grows with features² and passes, not with rows; the metrics then bring
+//! back one (score, label) pair per row, 16 bytes, as the only per-row traffic.
+//!
+//! What is built: `logistic` on numeric and boolean features with the default preprocessing
+//! (NULL → median, standard scaling), a binary target and a `column:` split; everything else on a
+//! distributed table is refused with 0A000 and a hint. Not yet built (issue 19 stays open):
+//! gradient boosting by merged histograms, `strategy => 'shard_ensemble'`, text features, the
+//! other preprocessing options, and the features' drift references (a model trained here has
+//! the score's reference only).
+
+use std::cell::RefCell;
+
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use pgrx::spi::{quote_identifier, quote_literal};
+use serde_json::json;
+
+use super::{ColumnPlan, TrainArgs};
+use crate::catalog::relation::{ReadAs, Relation};
+use crate::core::algorithms::logistic::Logistic;
+use crate::core::algorithms::newton::{self, PassSums};
+use crate::core::algorithms::{FittedModel, LinearModel, Link};
+use crate::core::data::{ColumnBuilder, ColumnKind};
+use crate::core::distributed::{standardized_step, NewtonPoint, NumericSummary};
+use crate::core::error::{AimassError, ErrorKind, Result};
+use crate::core::model::Model;
+use crate::core::preprocess::{FeatureStep, Recipe};
+use crate::core::split::SplitSpec;
+use crate::core::task::{TargetEncoding, Task};
+use crate::core::train::{Timings, TrainOutcome};
+use crate::core::training_args::Resolved;
+use crate::error::OrRaise;
+
+/// Buckets per level of the order-statistic search; a bucket of at most [`FETCH_AT_MOST`] rows
+/// is read directly (that many values, never more, reach the coordinator).
+const BUCKETS: i32 = 1024;
+const FETCH_AT_MOST: i64 = 4096;
+
+fn unsupported(what: impl Into<String>) -> AimassError {
+    AimassError::new(ErrorKind::FeatureNotSupported, what.into()).with_hint(
+        "On a distributed table aimass trains algorithm 'logistic' on numeric and boolean features with the default preprocessing and split => 'column:<col>'; train on a local copy for anything else.",
+    )
+}
+
+/// What the coordinator received, for the model's metrics (and the benchmark).
+#[derive(Default)]
+struct Traffic {
+    queries: u64,
+    bytes: u64,
+}
+
+/// The SQL pieces of one training: the relation, the label and the part of each row.
+struct Sql {
+    relation: String,
+    /// The label, 1 or 0, NULL where the target is NULL.
+    y: String,
+    /// True for a test row.
+    is_test: String,
+    /// The feature values as one float8[] in recipe order.
+    features: String,
+    columns: Vec<(String, bool)>,
+}
+
+impl Sql {
+    fn train_rows(&self) -> String {
+        format!("{} IS NOT NULL AND NOT {}", self.y, self.is_test)
+    }
+}
+
+/// Checks that this training can run on the workers; the distribution column must not be a
+/// feature (it is an identifier: a model would learn the sharding).
+fn check(
+    a: &TrainArgs<'_>,
+    args: &Resolved,
+    plan: &ColumnPlan,
+    relation: &Relation,
+    column: &str,
+) -> Result<()> {
+    if a.algorithm != crate::core::algorithms::logistic::NAME {
+        return Err(unsupported(format!(
+            "algorithm \"{}\" does not train on a distributed table yet",
+            a.algorithm
+        )));
+    }
+    if plan.features.iter().any(|f| f == column) {
+        return Err(AimassError::invalid_parameter(format!(
+            "the distribution column \"{column}\" of {} is a feature",
+            relation.sql_name
+        ))
+        .with_detail(
+            "A distribution column is a key: a model that learns from it learns how the rows are sharded.",
+        )
+        .with_hint(format!("Leave it out with exclude => ARRAY['{column}'].")));
+    }
+    if !matches!(args.split, SplitSpec::Column(_)) {
+        return Err(unsupported("a distributed table is split by a column: split => 'column:<col>'")
+            .with_detail("Random, stratified and time splits need the rows in one order on one node."));
+    }
+    if a.weight_column.is_some() || a.search.is_some() || a.folds.is_some() {
+        return Err(unsupported("weights, search and folds do not train on a distributed table yet"));
+    }
+    if a.preprocess.as_object().is_some_and(|o| !o.is_empty()) {
+        return Err(unsupported("preprocess options do not apply on a distributed table yet"));
+    }
+    for f in &plan.features {
+        let c = relation.column(f)?;
+        if !matches!(c.read_as, ReadAs::Feature(ColumnKind::Numeric | ColumnKind::Boolean)) {
+            return Err(unsupported(format!(
+                "feature \"{f}\" has type {}: text features do not train on a distributed table yet",
+                c.type_name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// While alive, Citus runs each statement over one connection per worker (the workers still work
+/// in parallel, a worker's shards one after another). A transaction whose statements used more
+/// than one connection to a worker may not write a reference table with foreign keys afterwards,
+/// which the training's catalog rows are; restored when dropped (and by PostgreSQL on an error).
+struct OneConnectionPerWorker(i32);
+
+impl OneConnectionPerWorker {
+    fn enter() -> Self {
+        // SAFETY: as a SET clause of a function: a new GUC nest level, restored on drop.
+        unsafe {
+            let nest = pg_sys::NewGUCNestLevel();
+            pg_sys::set_config_option(
+                c"citus.max_adaptive_executor_pool_size".as_ptr(),
+                c"1".as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+            OneConnectionPerWorker(nest)
+        }
+    }
+}
+
+impl Drop for OneConnectionPerWorker {
+    fn drop(&mut self) {
+        // SAFETY: restores the nest level `enter` opened.
+        unsafe { pg_sys::AtEOXact_GUC(!std::thread::panicking(), self.0) };
+    }
+}
+
+/// The model and its measures, from statistics the workers computed.
+pub(super) fn fit(
+    a: &TrainArgs<'_>,
+    args: &Resolved,
+    plan: &ColumnPlan,
+    relation: &Relation,
+    column: &str,
+) -> Result<(TrainOutcome, i64, String)> {
+    let started = std::time::Instant::now();
+    check(a, args, plan, relation, column)?;
+    let _one_connection = OneConnectionPerWorker::enter();
+    let logistic = Logistic::from_json(a.hyperparams)?;
+    let (target, target_how) = plan.target.clone().ok_or_else(|| AimassError::internal("no target"))?;
+    let split = args.split.column().ok_or_else(|| AimassError::internal("no split column"))?;
+    let traffic = RefCell::new(Traffic::default());
+    let encoding = target_encoding(relation, &target, target_how, args, &traffic)?;
+    if encoding.task != Task::Binary {
+        return Err(unsupported("only binary targets train on a distributed table yet"));
+    }
+    let positive = encoding.positive.clone().unwrap_or_default();
+    let t = quote_identifier(&target);
+    let t_text = if target_how == ReadAs::Feature(ColumnKind::Numeric) {
+        format!("{t}::float8::text")
+    } else {
+        format!("{t}::text")
+    };
+    let columns: Vec<(String, bool)> = plan
+        .features
+        .iter()
+        .map(|f| Ok((f.clone(), relation.column(f)?.read_as == ReadAs::Feature(ColumnKind::Boolean))))
+        .collect::<Result<_>>()?;
+    let sql = Sql {
+        relation: relation.sql_name.clone(),
+        y: format!(
+            "(CASE WHEN {t} IS NULL THEN NULL WHEN {t_text} = {} THEN 1 ELSE 0 END)::float8",
+            quote_literal(&positive)
+        ),
+        is_test: format!("COALESCE({}::text = 'test', false)", quote_identifier(split)),
+        features: format!(
+            "ARRAY[{}]::float8[]",
+            columns.iter().map(|(c, b)| value_sql(c, *b)).collect::<Vec<_>>().join(", ")
+        ),
+        columns,
+    };
+
+    // The parts: all rows, NULL targets, training rows and their positives, test rows.
+    let counts = numbers(
+        &format!(
+            "SELECT count(*)::float8, count(*) FILTER (WHERE {y} IS NULL)::float8,
+                    count(*) FILTER (WHERE {train})::float8, sum({y}) FILTER (WHERE {train}),
+                    count(*) FILTER (WHERE {y} IS NOT NULL AND {test})::float8
+               FROM {rel}",
+            y = sql.y,
+            train = sql.train_rows(),
+            test = sql.is_test,
+            rel = sql.relation
+        ),
+        &traffic,
+    )?;
+    let [Some(rows), Some(null_targets), Some(train_rows), positives, Some(test_rows)] = counts[..] else {
+        return Err(AimassError::internal("counts"));
+    };
+    if train_rows == 0.0 || test_rows == 0.0 {
+        return Err(AimassError::data(format!(
+            "the split leaves {train_rows} training and {test_rows} test rows"
+        ))
+        .with_hint("Both parts need rows with a target."));
+    }
+
+    let recipe = Recipe {
+        steps: summaries(&sql, train_rows, &traffic)?
+            .iter()
+            .map(|s| FeatureStep::Numeric(standardized_step(s)))
+            .collect(),
+    };
+    let fit_started = std::time::Instant::now();
+    let p = recipe.width();
+    let mut passes = 0u64;
+    let solved = newton::fit_with(
+        p,
+        positives.unwrap_or(0.0) / train_rows,
+        logistic.max_iterations,
+        logistic.tolerance,
+        |beta, b| {
+            passes += 1;
+            let point = NewtonPoint { recipe: recipe.clone(), beta: beta.to_vec(), b }.to_bytes()?;
+            let bytes = bytea(
+                &format!(
+                    "SELECT aimass._newton_pass($1, {}, {}) FROM {} WHERE {}",
+                    sql.features,
+                    sql.y,
+                    sql.relation,
+                    sql.train_rows()
+                ),
+                &[DatumWithOid::from(point.as_slice())],
+                &traffic,
+            )?;
+            Ok(PassSums::from_bytes(&bytes)?.into_pass(logistic.alpha, beta))
+        },
+    )?;
+    let Some((intercept, coefficients)) = solved else {
+        return Err(AimassError::data("the Hessian is singular: collinear features without a penalty")
+            .with_hint("Set hyperparams => '{\"alpha\": 1}' or drop the collinear features."));
+    };
+    if !intercept.is_finite() || coefficients.iter().any(|c| !c.is_finite()) {
+        return Err(AimassError::data("logistic regression did not converge to finite coefficients")
+            .with_hint("Increase alpha or check the features for extreme values."));
+    }
+    let fitted_at = std::time::Instant::now();
+
+    // The scores of every labelled row, computed on the workers, for the metrics.
+    let point =
+        NewtonPoint { recipe: recipe.clone(), beta: coefficients.clone(), b: intercept }.to_bytes()?;
+    let (mut train, mut test) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
+    pgrx::Spi::connect(|c| {
+        let rows = c.select(
+            &format!(
+                "SELECT aimass._newton_score($1, {}), {}, {} FROM {} WHERE {} IS NOT NULL",
+                sql.features, sql.y, sql.is_test, sql.relation, sql.y
+            ),
+            None,
+            &[DatumWithOid::from(point.as_slice())],
+        )?;
+        for row in rows {
+            let (s, y, is_test) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?);
+            let part = if is_test == Some(true) { &mut test } else { &mut train };
+            part.0.push(s.unwrap_or(f64::NAN));
+            part.1.push(y.unwrap_or(f64::NAN));
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .or_raise();
+    {
+        let mut t = traffic.borrow_mut();
+        t.queries += 1;
+        t.bytes += 17 * (train.0.len() + test.0.len()) as u64;
+    }
+    let mut metrics =
+        crate::core::train::measure_parts(Task::Binary, (&train.0, &train.1), (&test.0, &test.1))?;
+    let traffic = traffic.into_inner();
+    metrics["distributed"] = json!({
+        "engine": "citus",
+        "distribution_column": column,
+        "newton_passes": passes,
+        "queries": traffic.queries,
+        "bytes_to_coordinator": traffic.bytes,
+        "per_row_bytes": 17,
+        "note": "the training passes move sums; only the metrics' (score, label) pairs are per row",
+    });
+    let model = Model {
+        algorithm: logistic_name(),
+        target: encoding,
+        recipe,
+        fitted: FittedModel::Linear(LinearModel { intercept, coefficients, link: Link::Logit }),
+    };
+    let reference = json!({"features": {}, "score": crate::core::drift::Reference::numeric(&train.0)});
+    let hash = content_hash(&sql, &t)?;
+    let outcome = TrainOutcome {
+        timings: Timings {
+            prepare: fit_started.duration_since(started).as_secs_f64(),
+            fit: fitted_at.duration_since(fit_started).as_secs_f64(),
+            score: fitted_at.elapsed().as_secs_f64(),
+        },
+        reference,
+        hyperparams: crate::core::algorithms::Algorithm::hyperparams(&logistic),
+        model,
+        metrics,
+        train_rows: train_rows as usize,
+        test_rows: test_rows as usize,
+        null_target_rows: null_targets as usize,
+    };
+    Ok((outcome, rows as i64, hash))
+}
+
+fn logistic_name() -> String {
+    crate::core::algorithms::logistic::NAME.to_owned()
+}
+
+/// A feature's value as float8 (a boolean as 0 or 1).
+fn value_sql(column: &str, boolean: bool) -> String {
+    let c = quote_identifier(column);
+    if boolean {
+        format!("{c}::int::float8")
+    } else {
+        format!("{c}::float8")
+    }
+}
+
+/// The target's encoding from its distinct values (at most three are read: more is refused by
+/// the encoding as on one node).
+fn target_encoding(
+    relation: &Relation,
+    target: &str,
+    how: ReadAs,
+    args: &Resolved,
+    traffic: &RefCell<Traffic>,
+) -> Result<TargetEncoding> {
+    let ReadAs::Feature(kind) = how else { return Err(AimassError::internal("target read")) };
+    let t = quote_identifier(target);
+    let mut col = ColumnBuilder::new(target, kind);
+    let cast = match kind {
+        ColumnKind::Categorical => "text",
+        ColumnKind::Numeric => "float8",
+        ColumnKind::Boolean => "int::float8",
+    };
+    let query =
+        format!("SELECT DISTINCT {t}::{cast} FROM {} WHERE {t} IS NOT NULL LIMIT 3", relation.sql_name);
+    pgrx::Spi::connect(|c| {
+        for row in c.select(&query, None, &[])? {
+            match kind {
+                ColumnKind::Categorical => col.push_text(row.get::<String>(1)?.as_deref()),
+                _ => col.push_number(row.get::<f64>(1)?).or_raise(),
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .or_raise();
+    traffic.borrow_mut().queries += 1;
+    TargetEncoding::infer(&col.finish(), args.task.or(Some(Task::Binary)), args.positive.as_deref())
+}
+
+/// Per feature: NULLs, median, and the mean and variance of the filled values on the training
+/// rows, by pushed-down aggregates.
+fn summaries(sql: &Sql, train_rows: f64, traffic: &RefCell<Traffic>) -> Result<Vec<NumericSummary>> {
+    let train = sql.train_rows();
+    let mut out = Vec::with_capacity(sql.columns.len());
+    for (name, boolean) in &sql.columns {
+        let x = value_sql(name, *boolean);
+        let first = numbers(
+            &format!("SELECT count({x})::float8, min({x}), max({x}) FROM {} WHERE {train}", sql.relation),
+            traffic,
+        )?;
+        let [present, min, max] = first[..] else { return Err(AimassError::internal("summary")) };
+        let present = present.unwrap_or(0.0) as usize;
+        if present == 0 {
+            return Err(AimassError::data(format!(
+                "feature \"{name}\" has only NULL values in the training rows"
+            ))
+            .with_hint("Exclude it with exclude => ARRAY['...'] or fill it first."));
+        }
+        let (min, max) = (min.unwrap_or(0.0), max.unwrap_or(0.0));
+        let median = crate::core::stats::quantile_by_rank(present, 0.5, |rank| {
+            order_statistic(sql, &x, (min, max), rank, traffic)
+        })?;
+        let filled = format!("COALESCE({x}, {})", float_sql(median));
+        let sum = numbers(&format!("SELECT sum({filled}) FROM {} WHERE {train}", sql.relation), traffic)?;
+        let mean = sum[0].unwrap_or(0.0) / train_rows;
+        let sq = numbers(
+            &format!("SELECT sum(({filled} - {})^2) FROM {} WHERE {train}", float_sql(mean), sql.relation),
+            traffic,
+        )?;
+        out.push(NumericSummary {
+            name: name.clone(),
+            boolean: *boolean,
+            nulls: (train_rows as usize - present) as u64,
+            median,
+            mean,
+            variance: sq[0].unwrap_or(0.0) / train_rows,
+        });
+    }
+    Ok(out)
+}
+
+/// The value of 0-based `rank` among the present values `x` of the training rows: buckets of
+/// the range are counted on the workers and the one holding the rank is refined, until it holds
+/// few enough rows to read (or one value).
+fn order_statistic(
+    sql: &Sql,
+    x: &str,
+    (mut lo, mut hi): (f64, f64),
+    rank: usize,
+    traffic: &RefCell<Traffic>,
+) -> Result<f64> {
+    let mut filter = format!("{} AND {x} IS NOT NULL", sql.train_rows());
+    let mut rank = rank as i64;
+    loop {
+        crate::core::interrupt::check()?;
+        if lo >= hi {
+            return Ok(lo);
+        }
+        let bucket =
+            format!("LEAST(width_bucket({x}, {}, {}, {BUCKETS}), {BUCKETS})", float_sql(lo), float_sql(hi));
+        let query = format!(
+            "SELECT {bucket} AS b, count(*), min({x}), max({x}) FROM {} WHERE {filter} GROUP BY 1 ORDER BY 1",
+            sql.relation
+        );
+        let mut chosen = None;
+        pgrx::Spi::connect(|c| {
+            let mut below = 0i64;
+            for row in c.select(&query, None, &[])? {
+                let (b, n, bmin, bmax) =
+                    (row.get::<i32>(1)?, row.get::<i64>(2)?, row.get::<f64>(3)?, row.get::<f64>(4)?);
+                let n = n.unwrap_or(0);
+                if chosen.is_none() && rank < below + n {
+                    chosen = Some((b.unwrap_or(0), n, rank - below, bmin.unwrap_or(lo), bmax.unwrap_or(hi)));
+                }
+                below += n;
+            }
+            Ok::<_, pgrx::spi::Error>(())
+        })
+        .or_raise();
+        {
+            let mut t = traffic.borrow_mut();
+            t.queries += 1;
+            t.bytes += 32 * BUCKETS as u64;
+        }
+        let Some((b, n, within, bmin, bmax)) = chosen else {
+            return Err(AimassError::internal("an order statistic beyond the rows"));
+        };
+        filter = format!("{filter} AND {bucket} = {b}");
+        rank = within;
+        (lo, hi) = (bmin, bmax);
+        if lo >= hi {
+            return Ok(lo);
+        }
+        if n <= FETCH_AT_MOST {
+            let v = numbers(
+                &format!("SELECT {x} FROM {} WHERE {filter} ORDER BY 1 LIMIT 1 OFFSET {rank}", sql.relation),
+                traffic,
+            )?;
+            traffic.borrow_mut().bytes += 8 * n as u64;
+            return v
+                .first()
+                .copied()
+                .flatten()
+                .ok_or_else(|| AimassError::internal("an order statistic not found"));
+        }
+    }
+}
+
+/// A float8 literal that reads back as the same number.
+fn float_sql(v: f64) -> String {
+    format!("'{}'::float8", crate::core::data::pg_float_text(v))
+}
+
+/// One row of float8 values (as the caller: the caller's table).
+fn numbers(query: &str, traffic: &RefCell<Traffic>) -> Result<Vec<Option<f64>>> {
+    let out = pgrx::Spi::connect(|c| {
+        let t = c.select(query, Some(1), &[])?;
+        let mut out = Vec::new();
+        if let Some(row) = t.into_iter().next() {
+            for i in 1..=row.columns() {
+                out.push(row.get::<f64>(i)?);
+            }
+        }
+        Ok::<_, pgrx::spi::Error>(out)
+    })
+    .or_raise();
+    let mut t = traffic.borrow_mut();
+    t.queries += 1;
+    t.bytes += 8 * out.len() as u64;
+    Ok(out)
+}
+
+fn bytea(query: &str, args: &[DatumWithOid<'_>], traffic: &RefCell<Traffic>) -> Result<Vec<u8>> {
+    let out = pgrx::Spi::get_one_with_args::<Vec<u8>>(query, args)
+        .or_raise()
+        .ok_or_else(|| AimassError::data("the training rows are empty"))?;
+    let mut t = traffic.borrow_mut();
+    t.queries += 1;
+    t.bytes += out.len() as u64;
+    Ok(out)
+}
+
+/// An order-independent hash of the features and target of every row, summed on the workers
+/// (`citus:` and hex; not the single-node snapshot hash, which hashes the values as read).
+fn content_hash(sql: &Sql, target: &str) -> Result<String> {
+    let sum = pgrx::Spi::get_one::<String>(&format!(
+        "SELECT (count(*) || ':' || coalesce(sum(hashtextextended(ROW({}, {target})::text, 0)::numeric), 0))::text FROM {}",
+        sql.features, sql.relation
+    ))
+    .or_raise()
+    .unwrap_or_default();
+    Ok(format!("citus:{sum}"))
+}
+
+// The workers' side: the pass sums of a shard's rows at a point, and a row's score.
+
+thread_local! {
+    /// The last point decoded by this backend, with its bytes: every row of a pass brings the
+    /// same point, which is decoded once.
+    static POINT: RefCell<Option<(Vec<u8>, std::rc::Rc<NewtonPoint>)>> = const { RefCell::new(None) };
+}
+
+fn point(bytes: &[u8]) -> std::rc::Rc<NewtonPoint> {
+    POINT.with(|p| {
+        let mut p = p.borrow_mut();
+        if let Some((b, point)) = p.as_ref() {
+            if b.as_slice() == bytes {
+                return point.clone();
+            }
+        }
+        let decoded = std::rc::Rc::new(NewtonPoint::from_bytes(bytes).or_raise());
+        *p = Some((bytes.to_vec(), decoded.clone()));
+        decoded
+    })
+}
+
+fn raw_values(features: &pgrx::Array<'_, f64>) -> Vec<Option<f64>> {
+    features.iter().collect()
+}
+
+#[pg_extern(immutable, parallel_safe, name = "_newton_pass_add")]
+fn newton_pass_add(
+    state: Option<&[u8]>,
+    point_bytes: Option<&[u8]>,
+    features: Option<pgrx::Array<'_, f64>>,
+    label: Option<f64>,
+) -> Option<Vec<u8>> {
+    let (Some(point_bytes), Some(features), Some(label)) = (point_bytes, features, label) else {
+        return state.map(<[u8]>::to_vec);
+    };
+    let point = point(point_bytes);
+    let mut sums = match state {
+        Some(s) => PassSums::from_bytes(s).or_raise(),
+        None => PassSums::new(point.beta.len()),
+    };
+    let mut inputs = vec![0.0; point.beta.len()];
+    point.add_row(&mut sums, &raw_values(&features), label, &mut inputs).or_raise();
+    Some(sums.to_bytes())
+}
+
+#[pg_extern(immutable, parallel_safe, name = "_newton_pass_combine")]
+fn newton_pass_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let mut sums = PassSums::from_bytes(a).or_raise();
+            sums.merge(&PassSums::from_bytes(b).or_raise()).or_raise();
+            Some(sums.to_bytes())
+        }
+        (a, b) => a.or(b).map(<[u8]>::to_vec),
+    }
+}
+
+/// A row's score at a point (the fitted model before it is stored), for the metrics.
+#[pg_extern(immutable, parallel_safe, name = "_newton_score")]
+fn newton_score(point_bytes: &[u8], features: pgrx::Array<'_, f64>) -> f64 {
+    let point = point(point_bytes);
+    let mut inputs = vec![0.0; point.beta.len()];
+    point.score(&raw_values(&features), &mut inputs).or_raise()
+}
+
+pgrx::extension_sql!(
+    r#"
+CREATE AGGREGATE aimass._newton_pass(point bytea, features float8[], label float8) (
+    SFUNC = aimass._newton_pass_add, STYPE = bytea, COMBINEFUNC = aimass._newton_pass_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE aimass._newton_pass(bytea, float8[], float8) IS 'Internal (distributed training): the gradient and Hessian sums of a logistic Newton pass over the rows, at a point; Citus pushes it down into every shard and combines the shards'' sums.';
+"#,
+    name = "newton_pass_aggregate",
+    requires = [newton_pass_add, newton_pass_combine]
+);

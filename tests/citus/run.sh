@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Issue 19 on a real Citus cluster of aimass's own (scripts/citus.sh: a coordinator and two
+# workers on localhost, fresh for each run). Run by `make test` (target citus-test).
+#   1. the catalog on every node: a model trained before (the upgrade path) and after
+#      aimass.distribute_catalog() is on both workers;
+#   2. scoring where the data is: pushed-down predict_proba (EXPLAIN shows it in the shard tasks),
+#      bit-equal to scoring the same rows in a local table, also through INSERT ... SELECT;
+#   3. a deployment committed on the coordinator serves on both workers' next query (the same
+#      cached worker connections), and a rolled-back training and deployment leave nothing on
+#      any node;
+#   4. a scorer role scores on every worker and may do nothing more;
+#   5. distributed logistic training: the coordinator moves statistics, not rows, and the
+#      coefficients equal the single-node fit's on the same rows to 1e-9.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+. scripts/pg_env.sh
+OUT=build/citus-test
+rm -rf "$OUT" && mkdir -p "$OUT"
+fail() { echo "citus-test: FAILED: $*" >&2; exit 1; }
+passed=0
+ok() { passed=$((passed + 1)); echo "citus-test: ok - $*"; }
+trap 'bash scripts/citus.sh stop >/dev/null 2>&1 || true' EXIT
+bash scripts/citus.sh fresh
+# on NODE [ROLE] SQL: one value from node 0 (coordinator), 1 or 2.
+on() {
+  local node=$1 role=postgres
+  if [ $# -eq 3 ]; then role=$2; shift; fi
+  bash scripts/citus.sh psql-node "$node" -U "$role" -v ON_ERROR_STOP=1 -tAc "$2"
+}
+check() { # NODE DESCRIPTION SQL-returning-t
+  local got; got="$(on "$1" "$3" 2>&1)" || fail "$2: $got"
+  [ "$got" = t ] || fail "$2 (got: $got)"
+  ok "$2"
+}
+sqlstate() { # NODE ROLE SQL: the SQLSTATE of its error
+  { echo '\set VERBOSITY verbose'; echo "$3;"; } | bash scripts/citus.sh psql-node "$1" -U "$2" 2>&1 \
+    | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -1 || true
+}
+expect_error() { # NODE ROLE CODE DESCRIPTION SQL
+  local got; got="$(sqlstate "$1" "$2" "$5")"
+  [ "$got" = "$3" ] || fail "$4: expected ERROR $3, got '${got:-no error}'"
+  ok "$4: ERROR $3"
+}
+
+bash scripts/citus.sh psql -v ON_ERROR_STOP=1 -q -f tests/citus/setup.sql >"$OUT/setup.log" 2>&1 \
+  || { tail -20 "$OUT/setup.log"; fail "setup"; }
+for n in 1 2; do
+  check $n "worker $n has aimass" "SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'aimass') FROM pg_extension WHERE extname = 'aimass'"
+done
+
+# 1. The catalog on every node.
+check 0 "every catalog table is a reference table" \
+  "SELECT count(*) = 0 FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'e' AND d.classid = 'pg_class'::regclass
+    JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'aimass'
+   WHERE c.relkind = 'r' AND NOT EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = c.oid AND p.repmodel = 't')"
+check 0 "the foreign keys between catalog tables are back" \
+  "SELECT count(*) = 11 FROM pg_constraint c JOIN pg_dist_partition p ON p.logicalrelid = c.conrelid
+    WHERE c.contype = 'f' AND c.connamespace = 'aimass'::regnamespace"
+for n in 1 2; do
+  check $n "worker $n reads the model trained before the catalog was distributed" \
+    "SELECT count(*) = 1 FROM aimass.models m JOIN aimass.projects p ON p.id = m.project_id WHERE p.name = 'before'"
+done
+expect_error 0 postgres 23503 "a foreign key holds on the reference tables" \
+  "INSERT INTO aimass.deployments (project_id, model_id, strategy) VALUES (1, 999999, 'x')"
+
+# 2. Scoring where the data is.
+rows=$(on 0 "SELECT count(*) FROM credit_data")
+on 0 "EXPLAIN (VERBOSE, COSTS OFF) SELECT id, aimass.predict_proba('credit', t) FROM credit_dist t" >"$OUT/explain.txt"
+grep -q 'Custom Scan (Citus Adaptive)' "$OUT/explain.txt" && grep -q 'Task Count: 4' "$OUT/explain.txt" \
+  && grep -q 'Query: SELECT id, aimass.predict_proba(.credit.::text, t.\*) AS predict_proba FROM public.credit_dist_' "$OUT/explain.txt" \
+  || { cat "$OUT/explain.txt"; fail "predict_proba is not pushed down into the shard queries"; }
+ok "EXPLAIN: predict_proba runs in each of the 4 shard queries"
+SAME="SELECT count(*) = $rows
+               AND count(*) FILTER (WHERE float8send(d.p) IS DISTINCT FROM float8send(l.p)) = 0
+          FROM (SELECT id, aimass.predict_proba('credit', t) AS p FROM credit_dist t) d
+          JOIN (SELECT id, aimass.predict_proba('credit', t) AS p FROM credit_data t) l USING (id)"
+check 0 "distributed scores equal local scores bit for bit" "$SAME"
+on 0 "INSERT INTO credit_scores SELECT id, aimass.predict_proba('credit', t) FROM credit_dist t" >/dev/null
+on 0 "EXPLAIN (COSTS OFF) INSERT INTO credit_scores SELECT id, aimass.predict_proba('credit', t) FROM credit_dist t" >"$OUT/explain_insert.txt"
+grep -q 'Task Count: 4' "$OUT/explain_insert.txt" && grep -q 'Insert on credit_scores_[0-9]*' "$OUT/explain_insert.txt" || { cat "$OUT/explain_insert.txt"; fail "INSERT ... SELECT not pushed down"; }
+check 0 "INSERT ... SELECT scores on the workers (pushdown), bit-equal" \
+  "SELECT count(*) = $rows AND count(*) FILTER (WHERE float8send(s.score) IS DISTINCT FROM float8send(aimass.predict_proba('credit', c))) = 0
+     FROM credit_scores s JOIN credit_dist c USING (id)"
+deployed=$(on 0 "SELECT model_id FROM aimass.current_deployments WHERE project = 'credit'")
+check 0 "a model id scores on the workers too" \
+  "SELECT count(*) FILTER (WHERE float8send(aimass.predict_proba($deployed, t)) IS DISTINCT FROM float8send(aimass.predict_proba('credit', t))) = 0 FROM credit_dist t"
+
+# 3. A deployment on the coordinator serves on the workers' next query.
+second=$(on 0 "SELECT model_id FROM aimass.train('credit', 'credit_data', 'status', exclude => ARRAY['id'], split => 'column:split', hyperparams => '{\"alpha\": 50}', deploy => 'never')")
+first=$(on 0 "SELECT model_id FROM aimass.current_deployments WHERE project = 'credit'")
+DEPLOYED="SELECT count(*) FILTER (WHERE float8send(d.p) IS DISTINCT FROM float8send(l.p)) = 0
+            FROM (SELECT id, aimass.predict_proba('credit', t) AS p FROM credit_dist t) d
+            JOIN (SELECT id, aimass.predict_proba(MODEL, t) AS p FROM credit_data t) l USING (id)"
+# One coordinator session: its connections to the workers (and so the workers' backends, whose
+# scoring caches hold the first model) serve every statement; the backends' pids prove it.
+PIDS="SELECT array_agg(DISTINCT p ORDER BY p) FROM (SELECT pg_backend_pid() p FROM credit_dist) s"
+bash scripts/citus.sh psql -v ON_ERROR_STOP=1 -tA -c "$PIDS" -c "${DEPLOYED/MODEL/$first}" \
+  -c "SELECT model_id FROM aimass.deploy($second)" -c "${DEPLOYED/MODEL/$second}" -c "$PIDS" >"$OUT/deploy.txt"
+mapfile -t got <"$OUT/deploy.txt"
+[ "${got[1]}" = t ] || fail "the workers did not serve the first model before the deploy (${got[*]})"
+[ "${got[3]}" = t ] || fail "after a deploy on the coordinator the workers' cached sessions serve the old model (${got[*]})"
+[ "${got[0]}" = "${got[4]}" ] || fail "the worker backends changed during the deploy test (${got[0]} ${got[4]})"
+ok "a deploy on the coordinator is served by both workers' next query, in the same worker backends ${got[0]}"
+for n in 1 2; do
+  check $n "worker $n's catalog shows the deployment" \
+    "SELECT model_id = $second FROM aimass.current_deployments WHERE project = 'credit'"
+done
+models=$(on 0 "SELECT count(*) FROM aimass.models")
+on 0 "BEGIN; SELECT model_id FROM aimass.train('credit', hyperparams => '{\"alpha\": 5}', deploy => 'always'); SELECT aimass.deploy($first); ROLLBACK" >/dev/null
+for n in 0 1 2; do
+  check $n "node $n: a rolled-back training and deployment left nothing" \
+    "SELECT (SELECT count(*) FROM aimass.models) = $models AND (SELECT model_id FROM aimass.current_deployments WHERE project = 'credit') = $second"
+done
+check 0 "after the rollback the workers still serve the deployed model" "${DEPLOYED/MODEL/$second}"
+
+# 4. A scorer role on every worker.
+got=$(on 0 scorer "SELECT count(*) FILTER (WHERE p > 0 AND p < 1) FROM (SELECT aimass.predict_proba('credit', t) AS p FROM credit_dist t) s")
+[ "$got" = "$rows" ] || fail "scorer on the workers (got: $got)"
+ok "a scorer scores every row on the workers"
+expect_error 0 scorer 42501 "a scorer may not train" \
+  "SELECT aimass.train('credit', 'credit_dist', 'status', exclude => ARRAY['id'], split => 'column:split')"
+expect_error 0 scorer 42501 "a scorer may not deploy" "SELECT aimass.deploy($first)"
+expect_error 1 scorer 42501 "a scorer may not write the catalog on a worker" "DELETE FROM aimass.deployments"
+
+# 5. Training on the shards' sums. credit_big is credit_data 40 times (178,160 rows) on both
+#    workers and locally; the coordinator backend's socket reads (/proc/PID/io rchar) during the
+#    distributed training are measured against those of reading the training columns once.
+NUMERIC="ARRAY['seniority', 'time', 'age', 'expenses', 'income', 'assets', 'debt', 'amount', 'price']"
+rchar() { awk '/^rchar/ {print $2}' "/proc/$1/io"; }
+measure() { # SQL: runs it in a session of its own, prints the rchar it cost and the value
+  local fifo="$OUT/fifo.$RANDOM"; mkfifo "$fifo"
+  bash scripts/citus.sh psql -v ON_ERROR_STOP=1 -tA <"$fifo" >"$OUT/measure.out" 2>&1 &
+  local psql=$!
+  exec 7>"$fifo"
+  echo "SELECT pg_backend_pid();" >&7
+  local pid=""; for _ in $(seq 50); do pid=$(head -1 "$OUT/measure.out" 2>/dev/null); [ -n "$pid" ] && break; sleep 0.1; done
+  local before; before=$(rchar "$pid")
+  echo "$1;" >&7; echo "SELECT 'done';" >&7
+  for _ in $(seq 1200); do grep -q '^done$' "$OUT/measure.out" && break; sleep 0.1; done
+  local after; after=$(rchar "$pid")
+  exec 7>&-; wait "$psql" || true; rm -f "$fifo"
+  echo "$((after - before)) $(sed -n 2p "$OUT/measure.out")"
+}
+on 0 "CREATE TABLE credit_big (LIKE credit_data INCLUDING ALL);
+      INSERT INTO credit_big SELECT (jsonb_populate_record(NULL::credit_data, to_jsonb(c) || jsonb_build_object('id', c.id + 10000 * g))).*
+        FROM credit_data c, generate_series(0, 39) g" >/dev/null
+on 0 "CREATE TABLE credit_big_dist (LIKE credit_big); SELECT create_distributed_table('credit_big_dist', 'id'); INSERT INTO credit_big_dist SELECT * FROM credit_big" >/dev/null
+local_model=$(on 0 "SELECT model_id FROM aimass.train('big_local', 'credit_big', 'status', features => $NUMERIC, split => 'column:split')")
+read -r pulled _ <<<"$(measure "SELECT count(*) FROM (SELECT seniority, time, age, expenses, income, assets, debt, amount, price, status, split FROM credit_big_dist OFFSET 0) s")"
+read -r trained dist_model <<<"$(measure "SELECT model_id FROM aimass.train('big_dist', 'credit_big_dist', 'status', features => $NUMERIC, split => 'column:split')")"
+[ -n "$dist_model" ] || { cat "$OUT/measure.out"; fail "distributed training"; }
+check 0 "distributed logistic coefficients equal the single-node fit's to 1e-9" \
+  "SELECT count(*) = 10 AND max(abs(a.coefficient - b.coefficient)) < 1e-9
+     FROM aimass.coefficients($local_model) a JOIN aimass.coefficients($dist_model) b USING (input)"
+check 0 "and so do the row counts and the test AUC" \
+  "SELECT abs((a.metrics->'test'->>'auc')::float8 - (b.metrics->'test'->>'auc')::float8) < 1e-9
+          AND sa.train_rows = sb.train_rows AND sa.test_rows = sb.test_rows AND sa.row_count = 40 * $rows
+     FROM aimass.models a JOIN aimass.snapshots sa ON sa.id = a.snapshot_id, aimass.models b JOIN aimass.snapshots sb ON sb.id = b.snapshot_id
+    WHERE a.id = $local_model AND b.id = $dist_model"
+stats=$(on 0 "SELECT metrics->'distributed'->>'bytes_to_coordinator' FROM aimass.models WHERE id = $dist_model")
+echo "citus-test: reading the training columns moved $pulled bytes to the coordinator; the distributed training $trained (its own count: $stats)" | tee "$OUT/traffic.txt"
+[ "$trained" -lt $((pulled / 2)) ] || fail "the distributed training read $trained bytes, reading the rows $pulled"
+ok "the distributed training moved less than half the bytes of the rows ($trained of $pulled)"
+expect_error 0 postgres 22023 "the distribution column as a feature" \
+  "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['id', 'age'], split => 'column:split')"
+expect_error 0 postgres 0A000 "a random split on a distributed table" \
+  "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['age'], split => 'random')"
+expect_error 0 postgres 0A000 "gradient boosting on a distributed table (not built yet)" \
+  "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['age'], algorithm => 'gradient_boosting', split => 'column:split')"
+expect_error 0 postgres 0A000 "a text feature on a distributed table (not built yet)" \
+  "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['home'], split => 'column:split')"
+check 1 "worker 1 holds the distributed model" "SELECT count(*) = 1 FROM aimass.models WHERE id = $dist_model"
+check 0 "the distributed model scores distributed rows bit-equal to local rows" \
+  "SELECT count(*) FILTER (WHERE float8send(d.p) IS DISTINCT FROM float8send(l.p)) = 0
+     FROM (SELECT id, aimass.predict_proba($dist_model, t) AS p FROM credit_big_dist t) d
+     JOIN (SELECT id, aimass.predict_proba($dist_model, t) AS p FROM credit_big t) l USING (id)"
+
+echo "citus-test: $passed checks passed"
