@@ -101,20 +101,81 @@ CREATE FUNCTION aimass."_newton_pass_combine"(
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'newton_pass_combine_wrapper';
-CREATE FUNCTION aimass."_newton_score"(
-	"point_bytes" bytea,
+CREATE FUNCTION aimass."_score_model"(
+	"artifact" bytea,
 	"features" double precision[]
 ) RETURNS double precision
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'newton_score_wrapper';
+AS 'MODULE_PATHNAME', 'score_model_wrapper';
+CREATE FUNCTION aimass."_shard_fit_add"(
+	"state" internal,
+	"spec" bytea,
+	"features" double precision[],
+	"label" double precision
+) RETURNS internal
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'shard_fit_add_wrapper';
+CREATE FUNCTION aimass."_shard_fit_final"(
+	"state" internal
+) RETURNS bytea
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'shard_fit_final_wrapper';
 CREATE AGGREGATE aimass._newton_pass(point bytea, features float8[], label float8) (
     SFUNC = aimass._newton_pass_add, STYPE = bytea, COMBINEFUNC = aimass._newton_pass_combine,
     PARALLEL = SAFE);
 COMMENT ON AGGREGATE aimass._newton_pass(bytea, float8[], float8) IS 'Internal (distributed training): the gradient and Hessian sums of a logistic Newton pass over the rows, at a point; Citus pushes it down into every shard and combines the shards'' sums.';
+CREATE AGGREGATE aimass._shard_fit(spec bytea, features float8[], label float8) (
+    SFUNC = aimass._shard_fit_add, STYPE = internal, FINALFUNC = aimass._shard_fit_final);
+COMMENT ON AGGREGATE aimass._shard_fit(bytea, float8[], float8) IS 'Internal (shard ensembles): fits the spec''s base algorithm on the rows of one shard and returns the fitted member.';
 REVOKE EXECUTE ON FUNCTION aimass._newton_pass_add(bytea, bytea, double precision[], double precision),
                            aimass._newton_pass_combine(bytea, bytea),
-                           aimass._newton_score(bytea, double precision[]),
-                           aimass._newton_pass(bytea, double precision[], double precision) FROM PUBLIC;
+                           aimass._score_model(bytea, double precision[]),
+                           aimass._shard_fit_add(internal, bytea, double precision[], double precision),
+                           aimass._shard_fit_final(internal),
+                           aimass._newton_pass(bytea, double precision[], double precision),
+                           aimass._shard_fit(bytea, double precision[], double precision) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimass._newton_pass(bytea, double precision[], double precision),
-                          aimass._newton_score(bytea, double precision[]) TO aimass_analyst;
+                          aimass._score_model(bytea, double precision[]),
+                          aimass._shard_fit(bytea, double precision[], double precision) TO aimass_analyst;
+
+-- aimass.train gains strategy (NULL, or 'shard_ensemble' on a distributed table).
+DROP FUNCTION aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text,
+                           double precision, integer, text, text, jsonb, integer, text, text);
+CREATE FUNCTION aimass."train"(
+	"project_name" TEXT,
+	"relation_name" regclass DEFAULT NULL,
+	"target" TEXT DEFAULT NULL,
+	"algorithm" TEXT DEFAULT 'logistic',
+	"task" TEXT DEFAULT NULL,
+	"features" TEXT[] DEFAULT NULL,
+	"exclude" TEXT[] DEFAULT NULL,
+	"positive" TEXT DEFAULT NULL,
+	"hyperparams" jsonb DEFAULT '{}',
+	"preprocess" jsonb DEFAULT '{}',
+	"split" TEXT DEFAULT NULL,
+	"test_size" double precision DEFAULT NULL,
+	"seed" INT DEFAULT NULL,
+	"deploy" TEXT DEFAULT 'if_better',
+	"search" TEXT DEFAULT NULL,
+	"search_params" jsonb DEFAULT '{}',
+	"folds" INT DEFAULT NULL,
+	"metric" TEXT DEFAULT NULL,
+	"weight_column" TEXT DEFAULT NULL,
+	"strategy" TEXT DEFAULT NULL
+) RETURNS TABLE (
+	"model_id" bigint, 
+	"project" TEXT, 
+	"algorithm" TEXT, 
+	"metrics" jsonb, 
+	"deployed" bool 
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'train_wrapper';
+REVOKE EXECUTE ON FUNCTION aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text,
+                                        double precision, integer, text, text, jsonb, integer, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text,
+                                       double precision, integer, text, text, jsonb, integer, text, text, text) TO aimass_analyst;

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::algorithms::newton::PassSums;
+use crate::algorithms::FittedModel;
 use crate::data::RawValue;
 use crate::error::{AimassError, ErrorKind, Result};
 use crate::preprocess::NumericStep;
@@ -60,14 +61,6 @@ impl NewtonPoint {
         Ok(())
     }
 
-    /// The probability at this point for one raw row.
-    pub fn score(&self, raw: &[Option<f64>], inputs: &mut [f64]) -> Result<f64> {
-        self.encode(raw, inputs)?;
-        Ok(crate::algorithms::linear_model::sigmoid(
-            self.b + inputs.iter().zip(&self.beta).map(|(x, c)| x * c).sum::<f64>(),
-        ))
-    }
-
     fn encode(&self, raw: &[Option<f64>], inputs: &mut [f64]) -> Result<()> {
         if raw.len() != self.recipe.steps.len() {
             return Err(AimassError::new(
@@ -100,6 +93,92 @@ pub struct NumericSummary {
 /// what [`NumericStep::fit`] makes from the column's values.
 pub fn standardized_step(s: &NumericSummary) -> NumericStep {
     NumericStep::standardized(&s.name, s.boolean, s.median, s.mean, s.variance.sqrt())
+}
+
+/// The base algorithms a shard ensemble may fit on each shard: those that need nothing of the
+/// recipe but the numeric inputs.
+pub const SHARD_ALGORITHMS: &[&str] = &["logistic", "gradient_boosting", "random_forest", "decision_tree"];
+
+/// What every shard of a shard ensemble (`strategy => 'shard_ensemble'`, the source document's
+/// "split the data set into parts, train a model on each, and integrate their predictions")
+/// fits on its own rows, on its own worker: the base algorithm with its hyperparameters, on the
+/// rows encoded by the recipe all shards share. The members are averaged as a bagging ensemble.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardFit {
+    pub recipe: Recipe,
+    pub algorithm: String,
+    /// The base's hyperparameters, as JSON text.
+    pub hyperparams: String,
+}
+
+impl ShardFit {
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        postcard::to_allocvec(self)
+            .map_err(|e| AimassError::internal(format!("cannot encode a shard fit: {e}")))
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<ShardFit> {
+        let fit: ShardFit = postcard::from_bytes(bytes)
+            .map_err(|e| AimassError::new(ErrorKind::InvalidParameter, format!("not a shard fit: {e}")))?;
+        fit.recipe.validate()?;
+        if !SHARD_ALGORITHMS.contains(&fit.algorithm.as_str())
+            || fit.recipe.steps.iter().any(|s| !matches!(s, FeatureStep::Numeric(_)))
+        {
+            return Err(AimassError::new(
+                ErrorKind::InvalidParameter,
+                "a shard fit's algorithm or recipe is not one a shard fits",
+            ));
+        }
+        Ok(fit)
+    }
+
+    /// Fits the base on one shard's raw rows (`raw`: row after row, the features in recipe
+    /// order, NaN for NULL) and labels; returns the fitted model, serialized.
+    pub fn fit(&self, raw: &[f64], labels: &[f64]) -> Result<Vec<u8>> {
+        let width = self.recipe.steps.len();
+        if labels.is_empty() || raw.len() != labels.len() * width {
+            return Err(AimassError::data("a shard has no training rows").with_hint(
+                "A shard ensemble fits one model per shard: every shard needs training rows of both classes.",
+            ));
+        }
+        let mut x = crate::inputs::dense(labels.len(), width)?;
+        for (i, (mut row, values)) in x.rows_mut().into_iter().zip(raw.chunks_exact(width)).enumerate() {
+            if i % 4096 == 0 {
+                crate::interrupt::check()?;
+            }
+            for ((out, step), v) in row.iter_mut().zip(&self.recipe.steps).zip(values) {
+                let FeatureStep::Numeric(n) = step else { unreachable!("checked by from_bytes") };
+                *out = n.encode(if v.is_nan() { RawValue::Null } else { RawValue::Number(*v) })?;
+            }
+        }
+        let hyperparams: serde_json::Value = serde_json::from_str(&self.hyperparams)
+            .map_err(|e| AimassError::invalid_parameter(format!("hyperparams: {e}")))?;
+        let algorithm = crate::algorithms::build(&self.algorithm, crate::task::Task::Binary, &hyperparams)?;
+        let ctx = crate::algorithms::FitContext {
+            recipe: &self.recipe,
+            weights: None,
+            threads: 1,
+            on_round: &|_| Ok(()),
+        };
+        let fitted = algorithm.fit(&x, &ndarray::Array1::from(labels.to_vec()), &ctx)?;
+        postcard::to_allocvec(&fitted)
+            .map_err(|e| AimassError::internal(format!("cannot encode a shard's model: {e}")))
+    }
+}
+
+/// The shard ensemble of the members each shard returned ([`ShardFit::fit`]): their mean.
+pub fn shard_ensemble(members: &[Vec<u8>]) -> Result<FittedModel> {
+    let members = members
+        .iter()
+        .map(|m| {
+            postcard::from_bytes::<FittedModel>(m).map_err(|e| {
+                AimassError::new(ErrorKind::DataCorrupted, format!("a shard's model cannot be read: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bag = FittedModel::Bag(members);
+    bag.validate()?;
+    Ok(bag)
 }
 
 #[cfg(test)]

@@ -29,15 +29,15 @@ thread_local! {
 
 /// An aggregate's state and the bytes it has counted towards [`HELD`].
 #[derive(Default)]
-struct Held<T> {
-    state: T,
+pub(crate) struct Held<T> {
+    pub(crate) state: T,
     counted: u128,
 }
 
 impl<T> Held<T> {
     /// Counts the state as holding `bytes` now: an error (54000) when all the states together
     /// would then pass aimass.max_memory.
-    fn holds(&mut self, bytes: u128) {
+    pub(crate) fn holds(&mut self, bytes: u128) {
         let total = HELD.with(|h| h.get()).saturating_sub(self.counted).saturating_add(bytes);
         crate::core::memory::reserve(
             total,
@@ -62,7 +62,7 @@ fn state<T: Default>(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) 
 }
 
 /// As [`state`], the first state made by `make` from the aggregate's memory context.
-fn state_made<T>(
+pub(crate) fn state_made<T>(
     internal: &mut Internal,
     fcinfo: pg_sys::FunctionCallInfo,
     make: impl FnOnce(pg_sys::MemoryContext) -> T,
@@ -83,7 +83,7 @@ fn state_made<T>(
 }
 
 /// The state of a finished aggregate, if any row was added.
-fn finished<T>(internal: &Internal) -> Option<&T> {
+pub(crate) fn finished<T>(internal: &Internal) -> Option<&T> {
     // SAFETY: as in `state`.
     unsafe { internal.get::<Held<T>>() }.map(|h| &h.state)
 }

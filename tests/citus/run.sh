@@ -10,7 +10,8 @@
 #      any node;
 #   4. a scorer role scores on every worker and may do nothing more;
 #   5. distributed logistic training: the coordinator moves statistics, not rows, and the
-#      coefficients equal the single-node fit's on the same rows to 1e-9.
+#      coefficients equal the single-node fit's on the same rows to 1e-9;
+#   6. a shard ensemble (one gradient boosting model fitted per shard on its worker, averaged).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/pg_env.sh
@@ -144,7 +145,7 @@ measure() { # SQL: runs it in a session of its own, prints the rchar it cost and
 on 0 "CREATE TABLE credit_big (LIKE credit_data INCLUDING ALL);
       INSERT INTO credit_big SELECT (jsonb_populate_record(NULL::credit_data, to_jsonb(c) || jsonb_build_object('id', c.id + 10000 * g))).*
         FROM credit_data c, generate_series(0, 39) g" >/dev/null
-on 0 "CREATE TABLE credit_big_dist (LIKE credit_big); SELECT create_distributed_table('credit_big_dist', 'id'); INSERT INTO credit_big_dist SELECT * FROM credit_big" >/dev/null
+on 0 "CREATE TABLE credit_big_dist (LIKE credit_big); SELECT create_distributed_table('credit_big_dist', 'id', shard_count => 4); INSERT INTO credit_big_dist SELECT * FROM credit_big" >/dev/null
 local_model=$(on 0 "SELECT model_id FROM aimass.train('big_local', 'credit_big', 'status', features => $NUMERIC, split => 'column:split')")
 read -r pulled _ <<<"$(measure "SELECT count(*) FROM (SELECT seniority, time, age, expenses, income, assets, debt, amount, price, status, split FROM credit_big_dist OFFSET 0) s")"
 read -r trained dist_model <<<"$(measure "SELECT model_id FROM aimass.train('big_dist', 'credit_big_dist', 'status', features => $NUMERIC, split => 'column:split')")"
@@ -165,7 +166,7 @@ expect_error 0 postgres 22023 "the distribution column as a feature" \
   "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['id', 'age'], split => 'column:split')"
 expect_error 0 postgres 0A000 "a random split on a distributed table" \
   "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['age'], split => 'random')"
-expect_error 0 postgres 0A000 "gradient boosting on a distributed table (not built yet)" \
+expect_error 0 postgres 0A000 "exact gradient boosting on a distributed table (not built yet)" \
   "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['age'], algorithm => 'gradient_boosting', split => 'column:split')"
 expect_error 0 postgres 0A000 "a text feature on a distributed table (not built yet)" \
   "SELECT aimass.train('x', 'credit_big_dist', 'status', features => ARRAY['home'], split => 'column:split')"
@@ -174,5 +175,23 @@ check 0 "the distributed model scores distributed rows bit-equal to local rows" 
   "SELECT count(*) FILTER (WHERE float8send(d.p) IS DISTINCT FROM float8send(l.p)) = 0
      FROM (SELECT id, aimass.predict_proba($dist_model, t) AS p FROM credit_big_dist t) d
      JOIN (SELECT id, aimass.predict_proba($dist_model, t) AS p FROM credit_big t) l USING (id)"
+
+# 6. A shard ensemble: one gradient boosting model per shard, fitted on its worker, averaged.
+gbdt_local=$(on 0 "SELECT model_id FROM aimass.train('big_gbdt', 'credit_big', 'status', algorithm => 'gradient_boosting', features => $NUMERIC, split => 'column:split', deploy => 'never')")
+read -r ens_bytes ensemble <<<"$(measure "SELECT model_id FROM aimass.train('big_ensemble', 'credit_big_dist', 'status', algorithm => 'gradient_boosting', features => $NUMERIC, split => 'column:split', strategy => 'shard_ensemble')")"
+[ -n "$ensemble" ] || { cat "$OUT/measure.out"; fail "shard ensemble training"; }
+check 0 "a shard ensemble has one member per shard and is a bagging model" \
+  "SELECT algorithm = 'bagging' AND (metrics->'distributed'->>'members')::int = (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'credit_big_dist'::regclass) AND hyperparams->>'estimator' = 'gradient_boosting'
+     FROM aimass.models WHERE id = $ensemble"
+auc=$(on 0 "SELECT round((metrics->'test'->>'auc')::numeric, 4) || ' (one node: ' || round((SELECT metrics->'test'->>'auc' FROM aimass.models WHERE id = $gbdt_local)::numeric, 4) || ')' FROM aimass.models WHERE id = $ensemble")
+check 0 "the shard ensemble's test AUC is within 0.02 of one gradient boosting model on all rows: $auc" \
+  "SELECT abs((a.metrics->'test'->>'auc')::float8 - (b.metrics->'test'->>'auc')::float8) < 0.02
+     FROM aimass.models a, aimass.models b WHERE a.id = $ensemble AND b.id = $gbdt_local"
+check 0 "the shard ensemble's stored test AUC is what it scores now on the workers" \
+  "SELECT abs(aimass.auc(aimass.predict_proba($ensemble, t), t.status = 'bad') - $(on 0 "SELECT metrics->'test'->>'auc' FROM aimass.models WHERE id = $ensemble")) < 1e-12
+     FROM credit_big_dist t WHERE split = 'test'"
+echo "citus-test: the shard ensemble moved $ens_bytes bytes to the coordinator" | tee -a "$OUT/traffic.txt"
+expect_error 0 postgres 0A000 "a shard ensemble of an algorithm that needs more than numbers" \
+  "SELECT aimass.train('x', 'credit_big_dist', 'status', algorithm => 'scorecard', features => ARRAY['age'], split => 'column:split', strategy => 'shard_ensemble')"
 
 echo "citus-test: $passed checks passed"

@@ -151,7 +151,7 @@ INSERT INTO corpus_call VALUES
                  'exclude', 'ARRAY[''id'']', 'text[]', 'positive', '''bad''', 'text', 'hyperparams', '''{}''', 'jsonb',
                  'preprocess', '''{}''', 'jsonb', 'split', '''random''', 'text', 'test_size', '0.25', 'float8', 'seed', '7', 'integer',
                  'deploy', '''never''', 'text', 'search', 'NULL', 'text', 'search_params', '''{}''', 'jsonb', 'folds', 'NULL', 'integer',
-                 'metric', 'NULL', 'text', 'weight_column', 'NULL', 'text'], NULL),
+                 'metric', 'NULL', 'text', 'weight_column', 'NULL', 'text', 'strategy', 'NULL', 'text'], NULL),
  ('evaluate', ARRAY['project_name', '''corpus''', 'text', 'relation_name', '''corpus_data''', 'regclass', 'target', '''status''', 'text', 'threshold', '0.5', 'float8'], NULL),
  ('evaluate', ARRAY['model_id', :'corpus_model', 'bigint', 'relation_name', '''corpus_data''', 'regclass', 'target', '''status''', 'text', 'threshold', '0.5', 'float8'], NULL),
  ('deploy', ARRAY['project_name', '''corpus''', 'text', 'strategy', '''best_score''', 'text', 'model_id', 'NULL', 'bigint', 'share', 'NULL', 'float8', 'key_column', 'NULL', 'text'], NULL),

@@ -22,13 +22,14 @@ use pgrx::prelude::*;
 use pgrx::spi::{quote_identifier, quote_literal};
 use serde_json::json;
 
-use super::{ColumnPlan, TrainArgs};
+use super::{ColumnPlan, Strategy, TrainArgs};
 use crate::catalog::relation::{ReadAs, Relation};
 use crate::core::algorithms::logistic::Logistic;
 use crate::core::algorithms::newton::{self, PassSums};
 use crate::core::algorithms::{FittedModel, LinearModel, Link};
+use crate::core::data::RawValue;
 use crate::core::data::{ColumnBuilder, ColumnKind};
-use crate::core::distributed::{standardized_step, NewtonPoint, NumericSummary};
+use crate::core::distributed::{standardized_step, NewtonPoint, NumericSummary, ShardFit, SHARD_ALGORITHMS};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::model::Model;
 use crate::core::preprocess::{FeatureStep, Recipe};
@@ -83,11 +84,25 @@ fn check(
     relation: &Relation,
     column: &str,
 ) -> Result<()> {
-    if a.algorithm != crate::core::algorithms::logistic::NAME {
-        return Err(unsupported(format!(
-            "algorithm \"{}\" does not train on a distributed table yet",
-            a.algorithm
-        )));
+    match a.strategy {
+        Some(Strategy::ShardEnsemble) if !SHARD_ALGORITHMS.contains(&a.algorithm) => {
+            return Err(unsupported(format!(
+                "a shard ensemble fits one of {} on each shard, not \"{}\"",
+                SHARD_ALGORITHMS.join(", "),
+                a.algorithm
+            )))
+        }
+        None if a.algorithm != crate::core::algorithms::logistic::NAME => {
+            return Err(unsupported(format!(
+                "algorithm \"{}\" does not train on a distributed table yet",
+                a.algorithm
+            ))
+            .with_hint(format!(
+                "Train 'logistic' exactly from the shards' sums, or fit one of {} per shard with strategy => 'shard_ensemble'.",
+                SHARD_ALGORITHMS.join(", ")
+            )))
+        }
+        _ => {}
     }
     if plan.features.iter().any(|f| f == column) {
         return Err(AimassError::invalid_parameter(format!(
@@ -165,7 +180,6 @@ pub(super) fn fit(
     let started = std::time::Instant::now();
     check(a, args, plan, relation, column)?;
     let _one_connection = OneConnectionPerWorker::enter();
-    let logistic = Logistic::from_json(a.hyperparams)?;
     let (target, target_how) = plan.target.clone().ok_or_else(|| AimassError::internal("no target"))?;
     let split = args.split.column().ok_or_else(|| AimassError::internal("no split column"))?;
     let traffic = RefCell::new(Traffic::default());
@@ -230,52 +244,45 @@ pub(super) fn fit(
             .collect(),
     };
     let fit_started = std::time::Instant::now();
-    let p = recipe.width();
-    let mut passes = 0u64;
-    let solved = newton::fit_with(
-        p,
-        positives.unwrap_or(0.0) / train_rows,
-        logistic.max_iterations,
-        logistic.tolerance,
-        |beta, b| {
-            passes += 1;
-            let point = NewtonPoint { recipe: recipe.clone(), beta: beta.to_vec(), b }.to_bytes()?;
-            let bytes = bytea(
-                &format!(
-                    "SELECT aimass._newton_pass($1, {}, {}) FROM {} WHERE {}",
-                    sql.features,
-                    sql.y,
-                    sql.relation,
-                    sql.train_rows()
-                ),
-                &[DatumWithOid::from(point.as_slice())],
-                &traffic,
-            )?;
-            Ok(PassSums::from_bytes(&bytes)?.into_pass(logistic.alpha, beta))
-        },
-    )?;
-    let Some((intercept, coefficients)) = solved else {
-        return Err(AimassError::data("the Hessian is singular: collinear features without a penalty")
-            .with_hint("Set hyperparams => '{\"alpha\": 1}' or drop the collinear features."));
+    let (algorithm, hyperparams, fitted, how) = match a.strategy {
+        None => {
+            let logistic = Logistic::from_json(a.hyperparams)?;
+            let base_rate = positives.unwrap_or(0.0) / train_rows;
+            let (fitted, passes) = newton_fit(&logistic, &recipe, &sql, base_rate, &traffic)?;
+            let hyperparams = crate::core::algorithms::Algorithm::hyperparams(&logistic);
+            (logistic_name(), hyperparams, fitted, json!({"method": "newton", "newton_passes": passes}))
+        }
+        Some(Strategy::ShardEnsemble) => {
+            let base = crate::core::algorithms::build(a.algorithm, Task::Binary, a.hyperparams)?;
+            let fitted = shard_ensemble(relation, &sql, &recipe, a, &traffic)?;
+            let FittedModel::Bag(members) = &fitted else {
+                return Err(AimassError::internal("shard ensemble"));
+            };
+            let hyperparams = json!({
+                "estimator": a.algorithm,
+                "n_estimators": members.len(),
+                "estimator_hyperparams": base.hyperparams(),
+            });
+            let how = json!({"method": "shard_ensemble", "members": members.len()});
+            (crate::core::algorithms::ensemble::BAGGING.to_owned(), hyperparams, fitted, how)
+        }
     };
-    if !intercept.is_finite() || coefficients.iter().any(|c| !c.is_finite()) {
-        return Err(AimassError::data("logistic regression did not converge to finite coefficients")
-            .with_hint("Increase alpha or check the features for extreme values."));
-    }
     let fitted_at = std::time::Instant::now();
+    let model = Model { algorithm, target: encoding, recipe, fitted };
+    model.validate()?;
 
-    // The scores of every labelled row, computed on the workers, for the metrics.
-    let point =
-        NewtonPoint { recipe: recipe.clone(), beta: coefficients.clone(), b: intercept }.to_bytes()?;
+    // The scores of every labelled row, computed on the workers by the model itself (its
+    // artifact sent along), for the metrics.
+    let artifact = crate::core::artifact::encode(&model)?;
     let (mut train, mut test) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     pgrx::Spi::connect(|c| {
         let rows = c.select(
             &format!(
-                "SELECT aimass._newton_score($1, {}), {}, {} FROM {} WHERE {} IS NOT NULL",
+                "SELECT aimass._score_model($1, {}), {}, {} FROM {} WHERE {} IS NOT NULL",
                 sql.features, sql.y, sql.is_test, sql.relation, sql.y
             ),
             None,
-            &[DatumWithOid::from(point.as_slice())],
+            &[DatumWithOid::from(artifact.as_slice())],
         )?;
         for row in rows {
             let (s, y, is_test) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?);
@@ -294,21 +301,18 @@ pub(super) fn fit(
     let mut metrics =
         crate::core::train::measure_parts(Task::Binary, (&train.0, &train.1), (&test.0, &test.1))?;
     let traffic = traffic.into_inner();
-    metrics["distributed"] = json!({
+    let mut distributed = json!({
         "engine": "citus",
         "distribution_column": column,
-        "newton_passes": passes,
         "queries": traffic.queries,
         "bytes_to_coordinator": traffic.bytes,
         "per_row_bytes": 17,
-        "note": "the training passes move sums; only the metrics' (score, label) pairs are per row",
+        "note": "the training moves sums (or one model per shard); only the metrics' (score, label) pairs are per row",
     });
-    let model = Model {
-        algorithm: logistic_name(),
-        target: encoding,
-        recipe,
-        fitted: FittedModel::Linear(LinearModel { intercept, coefficients, link: Link::Logit }),
-    };
+    if let (Some(d), Some(h)) = (distributed.as_object_mut(), how.as_object()) {
+        d.extend(h.clone());
+    }
+    metrics["distributed"] = distributed;
     let reference = json!({"features": {}, "score": crate::core::drift::Reference::numeric(&train.0)});
     let hash = content_hash(&sql, &t)?;
     let outcome = TrainOutcome {
@@ -318,7 +322,7 @@ pub(super) fn fit(
             score: fitted_at.elapsed().as_secs_f64(),
         },
         reference,
-        hyperparams: crate::core::algorithms::Algorithm::hyperparams(&logistic),
+        hyperparams,
         model,
         metrics,
         train_rows: train_rows as usize,
@@ -326,6 +330,120 @@ pub(super) fn fit(
         null_target_rows: null_targets as usize,
     };
     Ok((outcome, rows as i64, hash))
+}
+
+/// Logistic regression by Newton's method, each pass the shards' sums at the current point;
+/// returns the model and the number of passes.
+fn newton_fit(
+    logistic: &Logistic,
+    recipe: &Recipe,
+    sql: &Sql,
+    base_rate: f64,
+    traffic: &RefCell<Traffic>,
+) -> Result<(FittedModel, u64)> {
+    let mut passes = 0u64;
+    let pass_sql = format!(
+        "SELECT aimass._newton_pass($1, {}, {}) FROM {} WHERE {}",
+        sql.features,
+        sql.y,
+        sql.relation,
+        sql.train_rows()
+    );
+    let solved = newton::fit_with(
+        recipe.width(),
+        base_rate,
+        logistic.max_iterations,
+        logistic.tolerance,
+        |beta, b| {
+            passes += 1;
+            let point = NewtonPoint { recipe: recipe.clone(), beta: beta.to_vec(), b }.to_bytes()?;
+            let bytes = bytea(&pass_sql, &[DatumWithOid::from(point.as_slice())], traffic)?;
+            Ok(PassSums::from_bytes(&bytes)?.into_pass(logistic.alpha, beta))
+        },
+    )?;
+    let Some((intercept, coefficients)) = solved else {
+        return Err(AimassError::data("the Hessian is singular: collinear features without a penalty")
+            .with_hint("Set hyperparams => '{\"alpha\": 1}' or drop the collinear features."));
+    };
+    if !intercept.is_finite() || coefficients.iter().any(|c| !c.is_finite()) {
+        return Err(AimassError::data("logistic regression did not converge to finite coefficients")
+            .with_hint("Increase alpha or check the features for extreme values."));
+    }
+    Ok((FittedModel::Linear(LinearModel { intercept, coefficients, link: Link::Logit }), passes))
+}
+
+/// One model per shard, each fitted on its worker by `aimass._shard_fit` over the shard's
+/// training rows (Citus's `run_command_on_shards` runs the shards' statements in parallel), and
+/// their mean: only the members reach the coordinator.
+fn shard_ensemble(
+    relation: &Relation,
+    sql: &Sql,
+    recipe: &Recipe,
+    a: &TrainArgs<'_>,
+    traffic: &RefCell<Traffic>,
+) -> Result<FittedModel> {
+    let spec = ShardFit {
+        recipe: recipe.clone(),
+        algorithm: a.algorithm.to_owned(),
+        hyperparams: a.hyperparams.to_string(),
+    }
+    .to_bytes()?;
+    let hex: String = spec.iter().map(|b| format!("{b:02x}")).collect();
+    // run_command_on_shards formats the statement with the shard's name for %s.
+    let command = format!(
+        "SELECT encode(aimass._shard_fit('\\x{hex}'::bytea, {}, {}), 'base64') FROM %s WHERE {}",
+        sql.features.replace('%', "%%"),
+        sql.y.replace('%', "%%"),
+        sql.train_rows().replace('%', "%%")
+    );
+    let mut results = Vec::new();
+    pgrx::Spi::connect(|c| {
+        let rows = c.select(
+            "SELECT shardid, success, result FROM pg_catalog.run_command_on_shards($1::regclass, $2) ORDER BY shardid",
+            None,
+            &[DatumWithOid::from(relation.oid), DatumWithOid::from(command.as_str())],
+        )?;
+        for row in rows {
+            let (shard, success, result) = (row.get::<i64>(1)?, row.get::<bool>(2)?, row.get::<String>(3)?);
+            results.push((shard.unwrap_or(0), success == Some(true), result.unwrap_or_default()));
+        }
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .or_raise();
+    let mut members = Vec::with_capacity(results.len());
+    for (shard, success, result) in results {
+        if !success {
+            return Err(AimassError::data(format!("the fit on shard {shard} failed")).with_detail(result));
+        }
+        let bytes = base64_decode(&result)
+            .ok_or_else(|| AimassError::internal(format!("shard {shard} returned no model")))?;
+        let mut t = traffic.borrow_mut();
+        t.queries += 1;
+        t.bytes += result.len() as u64;
+        members.push(bytes);
+    }
+    crate::core::distributed::shard_ensemble(&members)
+}
+
+/// PostgreSQL's base64 text (with its line breaks) as bytes; `None` when empty or not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            break;
+        }
+        let v = ALPHABET.iter().position(|&a| a == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 fn logistic_name() -> String {
@@ -588,12 +706,75 @@ fn newton_pass_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
     }
 }
 
-/// A row's score at a point (the fitted model before it is stored), for the metrics.
-#[pg_extern(immutable, parallel_safe, name = "_newton_score")]
-fn newton_score(point_bytes: &[u8], features: pgrx::Array<'_, f64>) -> f64 {
-    let point = point(point_bytes);
-    let mut inputs = vec![0.0; point.beta.len()];
-    point.score(&raw_values(&features), &mut inputs).or_raise()
+thread_local! {
+    /// The last model decoded by `_score_model`, with its artifact's bytes.
+    static MODEL: RefCell<Option<(Vec<u8>, std::rc::Rc<Model>)>> = const { RefCell::new(None) };
+}
+
+/// A row's score by a model not stored yet (a distributed training's, for its metrics), from its
+/// artifact and the row's raw numeric features.
+#[pg_extern(immutable, parallel_safe, name = "_score_model")]
+fn score_model(artifact: &[u8], features: pgrx::Array<'_, f64>) -> f64 {
+    let model = MODEL.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some((b, model)) = m.as_ref() {
+            if b.as_slice() == artifact {
+                return model.clone();
+            }
+        }
+        let decoded = std::rc::Rc::new(crate::core::artifact::decode(artifact).or_raise());
+        *m = Some((artifact.to_vec(), decoded.clone()));
+        decoded
+    });
+    let raw: Vec<RawValue<'_>> =
+        features.iter().map(|v| v.map_or(RawValue::Null, RawValue::Number)).collect();
+    if raw.len() != model.features().len() {
+        crate::error::raise(AimassError::invalid_parameter(format!(
+            "a row of {} values for {} features",
+            raw.len(),
+            model.features().len()
+        )));
+    }
+    model.score(&raw, &mut Vec::new()).or_raise()
+}
+
+/// A shard's training rows as they arrive (raw values row after row, and labels), with the
+/// spec of the first row.
+#[derive(Default)]
+struct ShardRows {
+    spec: Vec<u8>,
+    raw: Vec<f64>,
+    labels: Vec<f64>,
+}
+
+#[pg_extern(immutable, parallel_unsafe, name = "_shard_fit_add")]
+fn shard_fit_add(
+    mut state: pgrx::Internal,
+    spec: Option<&[u8]>,
+    features: Option<pgrx::Array<'_, f64>>,
+    label: Option<f64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pgrx::Internal {
+    let (Some(spec), Some(features), Some(label)) = (spec, features, label) else { return state };
+    let held = crate::api::aggregates::state_made(&mut state, fcinfo, |_| ShardRows::default());
+    if held.state.spec.is_empty() {
+        held.state.spec = spec.to_vec();
+    }
+    let before = held.state.raw.capacity();
+    held.state.raw.extend(features.iter().map(|v| v.unwrap_or(f64::NAN)));
+    held.state.labels.push(label);
+    if held.state.raw.capacity() != before {
+        let bytes = 8 * (held.state.raw.capacity() + held.state.labels.capacity()) as u128;
+        held.holds(bytes);
+    }
+    state
+}
+
+#[pg_extern(immutable, parallel_unsafe, name = "_shard_fit_final")]
+fn shard_fit_final(state: pgrx::Internal) -> Option<Vec<u8>> {
+    let rows = crate::api::aggregates::finished::<ShardRows>(&state)?;
+    let fit = ShardFit::from_bytes(&rows.spec).or_raise();
+    Some(fit.fit(&rows.raw, &rows.labels).or_raise())
 }
 
 pgrx::extension_sql!(
@@ -605,4 +786,14 @@ COMMENT ON AGGREGATE aimass._newton_pass(bytea, float8[], float8) IS 'Internal (
 "#,
     name = "newton_pass_aggregate",
     requires = [newton_pass_add, newton_pass_combine]
+);
+
+pgrx::extension_sql!(
+    r#"
+CREATE AGGREGATE aimass._shard_fit(spec bytea, features float8[], label float8) (
+    SFUNC = aimass._shard_fit_add, STYPE = internal, FINALFUNC = aimass._shard_fit_final);
+COMMENT ON AGGREGATE aimass._shard_fit(bytea, float8[], float8) IS 'Internal (shard ensembles): fits the spec''s base algorithm on the rows of one shard and returns the fitted member.';
+"#,
+    name = "shard_fit_aggregate",
+    requires = [shard_fit_add, shard_fit_final]
 );

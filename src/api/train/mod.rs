@@ -44,6 +44,7 @@ fn train(
     folds: default!(Option<i32>, "NULL"),
     metric: default!(Option<&str>, "NULL"),
     weight_column: default!(Option<&str>, "NULL"),
+    strategy: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -77,6 +78,7 @@ fn train(
         folds,
         metric,
         weight_column,
+        strategy: strategy.map(Strategy::parse).transpose().or_raise(),
     };
     let row = run(args).or_raise();
     TableIterator::once(row)
@@ -109,6 +111,26 @@ struct TrainArgs<'a> {
     folds: Option<i32>,
     metric: Option<&'a str>,
     weight_column: Option<&'a str>,
+    strategy: Option<Strategy>,
+}
+
+/// How a training on a Citus distributed table splits its work (`strategy`; NULL: the exact
+/// fit from the shards' sums).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Strategy {
+    /// One model per shard, fitted where the shard is, averaged (distributed.rs).
+    ShardEnsemble,
+}
+
+impl Strategy {
+    fn parse(s: &str) -> Result<Strategy> {
+        match s {
+            "shard_ensemble" => Ok(Strategy::ShardEnsemble),
+            other => Err(AimassError::invalid_parameter(format!("unknown strategy \"{other}\"")).with_hint(
+                "Use strategy => 'shard_ensemble' on a Citus distributed table, or leave it NULL.",
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -170,6 +192,16 @@ fn run(a: TrainArgs<'_>) -> Result<TrainRow> {
     // On a Citus distributed table the rows stay on the workers (distributed.rs).
     let (outcome, row_count, hash) = match citus::placement(relation_oid) {
         citus::Placement::Distributed { column } => distributed::fit(&a, &args, &plan, &relation, &column)?,
+        _ if a.strategy.is_some() => {
+            return Err(AimassError::new(
+                ErrorKind::FeatureNotSupported,
+                format!(
+                    "strategy 'shard_ensemble' needs a Citus distributed table; {} is not one",
+                    relation.sql_name
+                ),
+            )
+            .with_hint("Distribute the table with create_distributed_table(), or leave strategy NULL."))
+        }
         _ => {
             let read = plan.read(&relation)?;
             read_seconds = read_started.elapsed().as_secs_f64();
@@ -368,6 +400,7 @@ fn store(
         "seed": args.seed,
         "preprocess": a.preprocess,
         "weight_column": a.weight_column,
+        "strategy": a.strategy.map(|_| "shard_ensemble"),
     });
     let mut metrics = outcome.metrics.clone();
     metrics["null_target_rows"] = json!(outcome.null_target_rows);
