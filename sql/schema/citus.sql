@@ -8,13 +8,14 @@
 -- by one (Citus would otherwise turn the tables that reference a converted one into Citus-local
 -- tables, which drops and re-creates the extension's views) and are added back between the
 -- reference tables (on every node: Citus propagates the statements to the workers' copies). A catalog that already holds models is converted with its rows: this is also
--- the upgrade path of an installation that adds Citus later. Without Citus the function refuses
--- and aimass stays as it is.
+-- the upgrade path of an installation that adds Citus later. The scoring functions become
+-- PARALLEL RESTRICTED (see below). Without Citus the function refuses and aimass stays as it is.
 CREATE FUNCTION aimass.distribute_catalog()
 RETURNS TABLE (catalog_table regclass, placements integer)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     t regclass;
+    f regprocedure;
     fk record;
     restore text[] := '{}';
     stmt text;
@@ -67,6 +68,20 @@ BEGIN
     END LOOP;
     FOREACH stmt IN ARRAY restore LOOP
         EXECUTE stmt;
+    END LOOP;
+    -- Scoring reads the catalog, and a parallel worker that reads a Citus table cannot commit
+    -- (Citus refuses its part in the distributed transaction): the scoring functions become
+    -- PARALLEL RESTRICTED on every node (scans still run in parallel under them, and Citus runs
+    -- the shards in parallel). Run again after adding a node.
+    FOR f IN
+        SELECT p.oid::regprocedure FROM pg_proc p
+         WHERE p.pronamespace = 'aimass'::regnamespace
+           AND p.proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model')
+         ORDER BY 1::text
+    LOOP
+        stmt := format('ALTER FUNCTION %s PARALLEL RESTRICTED', f);
+        EXECUTE stmt;
+        PERFORM run_command_on_workers(stmt);
     END LOOP;
     RETURN QUERY
         SELECT p.logicalrelid::regclass, count(sp.placementid)::integer

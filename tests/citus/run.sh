@@ -64,6 +64,11 @@ done
 expect_error 0 postgres 23503 "a foreign key holds on the reference tables" \
   "INSERT INTO aimass.deployments (project_id, model_id, strategy) VALUES (1, 999999, 'x')"
 
+check 0 "the scoring functions are PARALLEL RESTRICTED on the coordinator" \
+  "SELECT bool_and(proparallel = 'r') FROM pg_proc WHERE pronamespace = 'aimass'::regnamespace AND proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model')"
+check 2 "and on the workers" \
+  "SELECT bool_and(proparallel = 'r') FROM pg_proc WHERE pronamespace = 'aimass'::regnamespace AND proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model')"
+
 # 2. Scoring where the data is.
 rows=$(on 0 "SELECT count(*) FROM credit_data")
 on 0 "EXPLAIN (VERBOSE, COSTS OFF) SELECT id, aimass.predict_proba('credit', t) FROM credit_dist t" >"$OUT/explain.txt"
@@ -71,6 +76,12 @@ grep -q 'Custom Scan (Citus Adaptive)' "$OUT/explain.txt" && grep -q 'Task Count
   && grep -q 'Query: SELECT id, aimass.predict_proba(.credit.::text, t.\*) AS predict_proba FROM public.credit_dist_' "$OUT/explain.txt" \
   || { cat "$OUT/explain.txt"; fail "predict_proba is not pushed down into the shard queries"; }
 ok "EXPLAIN: predict_proba runs in each of the 4 shard queries"
+PARALLEL="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0; SET max_parallel_workers_per_gather = 2"
+got=$(bash scripts/citus.sh psql -v ON_ERROR_STOP=1 -tA -c "$PARALLEL" \
+  -c "SELECT count(*) FILTER (WHERE aimass.predict_proba('credit', t) > 0) FROM credit_data t" \
+  -c "SELECT count(*) FILTER (WHERE aimass.predict_proba('credit', t) > 0) FROM credit_dist t" 2>&1 | tr '\n' ' ')
+[ "$got" = "$rows $rows " ] || fail "scoring under parallel plans on the coordinator and the workers (got: $got)"
+ok "scoring a local and a distributed table under parallel plans"
 SAME="SELECT count(*) = $rows
                AND count(*) FILTER (WHERE float8send(d.p) IS DISTINCT FROM float8send(l.p)) = 0
           FROM (SELECT id, aimass.predict_proba('credit', t) AS p FROM credit_dist t) d
@@ -193,5 +204,19 @@ check 0 "the shard ensemble's stored test AUC is what it scores now on the worke
 echo "citus-test: the shard ensemble moved $ens_bytes bytes to the coordinator" | tee -a "$OUT/traffic.txt"
 expect_error 0 postgres 0A000 "a shard ensemble of an algorithm that needs more than numbers" \
   "SELECT aimass.train('x', 'credit_big_dist', 'status', algorithm => 'scorecard', features => ARRAY['age'], split => 'column:split', strategy => 'shard_ensemble')"
+
+# 7. The rest of the surface on distributed tables (evaluate and predict_batch read the rows on
+#    the coordinator for now; explain runs in the shard queries).
+check 0 "evaluate on a distributed table gives the local copy's AUC and KS" \
+  "SELECT d->'auc' = l->'auc' AND d->'ks' = l->'ks' AND d->'rows' = l->'rows'
+     FROM aimass.evaluate($dist_model, 'credit_big_dist', 'status') d, aimass.evaluate($dist_model, 'credit_big', 'status') l"
+check 0 "predict_batch on a distributed table gives the pushed-down scores bit for bit" \
+  "SELECT count(*) = $rows AND count(*) FILTER (WHERE float8send(b.score) IS DISTINCT FROM float8send(s.p)) = 0
+     FROM aimass.predict_batch('credit', 'credit_dist', 'id') b
+     JOIN (SELECT id, aimass.predict_proba('credit', t) AS p FROM credit_dist t) s ON s.id = b.id"
+check 0 "explain runs on the workers and gives the local contributions" \
+  "SELECT abs(d.total - l.total) < 1e-9 AND d.n = l.n
+     FROM (SELECT sum(e.contribution) AS total, count(*) AS n FROM credit_dist t, LATERAL aimass.explain('credit', t) e) d,
+          (SELECT sum(e.contribution) AS total, count(*) AS n FROM credit_data t, LATERAL aimass.explain('credit', t) e) l"
 
 echo "citus-test: $passed checks passed"
