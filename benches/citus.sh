@@ -26,7 +26,7 @@ timed() {
   local pid=""; for _ in $(seq 100); do pid=$(head -1 "$OUT/timed.out" 2>/dev/null); [ -n "$pid" ] && break; sleep 0.1; done
   local before; before=$(rchar "$pid"); local t0; t0=$(date +%s.%N)
   echo "$1;" >&7; echo "SELECT 'done';" >&7
-  while ! grep -q '^done$' "$OUT/timed.out"; do sleep 0.05; done
+  while ! grep -q '^done$\|^ERROR' "$OUT/timed.out"; do sleep 0.05; done
   if grep -q '^ERROR' "$OUT/timed.out"; then cat "$OUT/timed.out" >&2; exit 1; fi
   local t1; t1=$(date +%s.%N); local after; after=$(rchar "$pid")
   exec 7>&-; wait "$psql" || true

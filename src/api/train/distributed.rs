@@ -494,81 +494,169 @@ fn target_encoding(
 }
 
 /// Per feature: NULLs, median, and the mean and variance of the filled values on the training
-/// rows, by pushed-down aggregates.
+/// rows, by pushed-down aggregates over all features at once: one scan for the counts and
+/// ranges, a few for every median together ([`order_statistics`]), one for the sums and one for
+/// the squared deviations.
 fn summaries(sql: &Sql, train_rows: f64, traffic: &RefCell<Traffic>) -> Result<Vec<NumericSummary>> {
     let train = sql.train_rows();
-    let mut out = Vec::with_capacity(sql.columns.len());
-    for (name, boolean) in &sql.columns {
-        let x = value_sql(name, *boolean);
-        let first = numbers(
-            &format!("SELECT count({x})::float8, min({x}), max({x}) FROM {} WHERE {train}", sql.relation),
-            traffic,
-        )?;
-        let [present, min, max] = first[..] else { return Err(AimassError::internal("summary")) };
-        let present = present.unwrap_or(0.0) as usize;
-        if present == 0 {
+    let xs: Vec<String> = sql.columns.iter().map(|(name, boolean)| value_sql(name, *boolean)).collect();
+    let ranges =
+        xs.iter().map(|x| format!("count({x})::float8, min({x}), max({x})")).collect::<Vec<_>>().join(", ");
+    let first = numbers(&format!("SELECT {ranges} FROM {} WHERE {train}", sql.relation), traffic)?;
+    let mut present = Vec::with_capacity(xs.len());
+    let mut targets = Vec::new();
+    for (k, (name, _)) in sql.columns.iter().enumerate() {
+        let n = first[3 * k].unwrap_or(0.0) as usize;
+        if n == 0 {
             return Err(AimassError::data(format!(
                 "feature \"{name}\" has only NULL values in the training rows"
             ))
             .with_hint("Exclude it with exclude => ARRAY['...'] or fill it first."));
         }
-        let (min, max) = (min.unwrap_or(0.0), max.unwrap_or(0.0));
-        let median = crate::core::stats::quantile_by_rank(present, 0.5, |rank| {
-            order_statistic(sql, &x, (min, max), rank, traffic)
-        })?;
-        let filled = format!("COALESCE({x}, {})", float_sql(median));
-        let sum = numbers(&format!("SELECT sum({filled}) FROM {} WHERE {train}", sql.relation), traffic)?;
-        let mean = sum[0].unwrap_or(0.0) / train_rows;
-        let sq = numbers(
-            &format!("SELECT sum(({filled} - {})^2) FROM {} WHERE {train}", float_sql(mean), sql.relation),
-            traffic,
-        )?;
-        out.push(NumericSummary {
+        // The ranks the median needs, as the single-node quantile asks for them.
+        let _ = crate::core::stats::quantile_by_rank(n, 0.5, |rank| {
+            targets.push(Target::new(
+                k,
+                rank,
+                first[3 * k + 1].unwrap_or(0.0),
+                first[3 * k + 2].unwrap_or(0.0),
+            ));
+            Ok::<f64, AimassError>(0.0)
+        });
+        present.push(n);
+    }
+    let values = order_statistics(sql, &xs, &mut targets, traffic)?;
+    let at = |k: usize, rank: usize| {
+        values
+            .iter()
+            .find(|(tk, tr, _)| *tk == k && *tr == rank)
+            .map(|(_, _, v)| *v)
+            .ok_or_else(|| AimassError::internal("an order statistic was not found"))
+    };
+    let medians: Vec<f64> = (0..xs.len())
+        .map(|k| crate::core::stats::quantile_by_rank(present[k], 0.5, |rank| at(k, rank)))
+        .collect::<Result<_>>()?;
+    let filled: Vec<String> =
+        xs.iter().zip(&medians).map(|(x, m)| format!("COALESCE({x}, {})", float_sql(*m))).collect();
+    let sums = numbers(
+        &format!(
+            "SELECT {} FROM {} WHERE {train}",
+            filled.iter().map(|f| format!("sum({f})")).collect::<Vec<_>>().join(", "),
+            sql.relation
+        ),
+        traffic,
+    )?;
+    let means: Vec<f64> = sums.iter().map(|s| s.unwrap_or(0.0) / train_rows).collect();
+    let squares = numbers(
+        &format!(
+            "SELECT {} FROM {} WHERE {train}",
+            filled
+                .iter()
+                .zip(&means)
+                .map(|(f, m)| format!("sum(({f} - {})^2)", float_sql(*m)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            sql.relation
+        ),
+        traffic,
+    )?;
+    Ok(sql
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(k, (name, boolean))| NumericSummary {
             name: name.clone(),
             boolean: *boolean,
-            nulls: (train_rows as usize - present) as u64,
-            median,
-            mean,
-            variance: sq[0].unwrap_or(0.0) / train_rows,
-        });
-    }
-    Ok(out)
+            nulls: (train_rows as usize - present[k]) as u64,
+            median: medians[k],
+            mean: means[k],
+            variance: squares[k].unwrap_or(0.0) / train_rows,
+        })
+        .collect())
 }
 
-/// The value of 0-based `rank` among the present values `x` of the training rows: buckets of
-/// the range are counted on the workers and the one holding the rank is refined, until it holds
-/// few enough rows to read (or one value).
-fn order_statistic(
+/// One order statistic being searched for: the value of 0-based `rank` among feature `k`'s
+/// present training values, known to lie in `[lo, hi]` among the rows `filter` keeps (a chain of
+/// bucket conditions on the value `u.v`), `rank` counted from there.
+struct Target {
+    k: usize,
+    wanted: usize,
+    rank: i64,
+    lo: f64,
+    hi: f64,
+    filter: String,
+    /// Few enough values left to read them.
+    fetch: bool,
+}
+
+impl Target {
+    fn new(k: usize, rank: usize, lo: f64, hi: f64) -> Target {
+        Target { k, wanted: rank, rank: rank as i64, lo, hi, filter: "true".into(), fetch: false }
+    }
+
+    fn bucket(&self) -> String {
+        format!(
+            "LEAST(width_bucket(u.v, {}, {}, {BUCKETS}), {BUCKETS})",
+            float_sql(self.lo),
+            float_sql(self.hi)
+        )
+    }
+}
+
+/// Every target's value (as (feature, rank, value)): each round counts, on the workers, the
+/// buckets of every unresolved target's range in one scan, and narrows each target to the
+/// bucket that holds its rank, until the bucket holds one value or few enough rows to read (at
+/// most [`FETCH_AT_MOST`] per target reach the coordinator, in one last scan).
+fn order_statistics(
     sql: &Sql,
-    x: &str,
-    (mut lo, mut hi): (f64, f64),
-    rank: usize,
+    xs: &[String],
+    targets: &mut [Target],
     traffic: &RefCell<Traffic>,
-) -> Result<f64> {
-    let mut filter = format!("{} AND {x} IS NOT NULL", sql.train_rows());
-    let mut rank = rank as i64;
+) -> Result<Vec<(usize, usize, f64)>> {
+    let mut found = Vec::with_capacity(targets.len());
+    // The rows as (target, value) pairs: `u.j` the target's number, `u.v` its feature's value.
+    let pairs = |open: &[usize], targets: &[Target]| {
+        open.iter().map(|&j| format!("({j}, {})", xs[targets[j].k])).collect::<Vec<_>>().join(", ")
+    };
+    let cases = |open: &[usize], targets: &[Target], f: &dyn Fn(&Target) -> String| {
+        let arms: String = open.iter().map(|&j| format!(" WHEN {j} THEN {}", f(&targets[j]))).collect();
+        format!("CASE u.j{arms} END")
+    };
     loop {
         crate::core::interrupt::check()?;
-        if lo >= hi {
-            return Ok(lo);
+        for (j, t) in targets.iter_mut().enumerate() {
+            if t.lo >= t.hi && !found.iter().any(|(i, _): &(usize, f64)| *i == j) {
+                found.push((j, t.lo));
+            }
         }
-        let bucket =
-            format!("LEAST(width_bucket({x}, {}, {}, {BUCKETS}), {BUCKETS})", float_sql(lo), float_sql(hi));
+        let open: Vec<usize> = (0..targets.len())
+            .filter(|&j| !targets[j].fetch && !found.iter().any(|(i, _)| *i == j))
+            .collect();
+        if open.is_empty() {
+            break;
+        }
         let query = format!(
-            "SELECT {bucket} AS b, count(*), min({x}), max({x}) FROM {} WHERE {filter} GROUP BY 1 ORDER BY 1",
-            sql.relation
+            "SELECT u.j, {} AS b, count(*), min(u.v), max(u.v)
+               FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v)
+              WHERE {} AND u.v IS NOT NULL AND {}
+              GROUP BY 1, 2 ORDER BY 1, 2",
+            cases(&open, targets, &Target::bucket),
+            sql.relation,
+            pairs(&open, targets),
+            sql.train_rows(),
+            cases(&open, targets, &|t| t.filter.clone()),
         );
-        let mut chosen = None;
+        let mut buckets: Vec<(usize, i32, i64, f64, f64)> = Vec::new();
         pgrx::Spi::connect(|c| {
-            let mut below = 0i64;
             for row in c.select(&query, None, &[])? {
-                let (b, n, bmin, bmax) =
-                    (row.get::<i32>(1)?, row.get::<i64>(2)?, row.get::<f64>(3)?, row.get::<f64>(4)?);
-                let n = n.unwrap_or(0);
-                if chosen.is_none() && rank < below + n {
-                    chosen = Some((b.unwrap_or(0), n, rank - below, bmin.unwrap_or(lo), bmax.unwrap_or(hi)));
-                }
-                below += n;
+                let j = row.get::<i32>(1)?.unwrap_or(-1);
+                buckets.push((
+                    j as usize,
+                    row.get::<i32>(2)?.unwrap_or(0),
+                    row.get::<i64>(3)?.unwrap_or(0),
+                    row.get::<f64>(4)?.unwrap_or(0.0),
+                    row.get::<f64>(5)?.unwrap_or(0.0),
+                ));
             }
             Ok::<_, pgrx::spi::Error>(())
         })
@@ -576,30 +664,63 @@ fn order_statistic(
         {
             let mut t = traffic.borrow_mut();
             t.queries += 1;
-            t.bytes += 32 * BUCKETS as u64;
+            t.bytes += 28 * buckets.len() as u64;
         }
-        let Some((b, n, within, bmin, bmax)) = chosen else {
-            return Err(AimassError::internal("an order statistic beyond the rows"));
-        };
-        filter = format!("{filter} AND {bucket} = {b}");
-        rank = within;
-        (lo, hi) = (bmin, bmax);
-        if lo >= hi {
-            return Ok(lo);
-        }
-        if n <= FETCH_AT_MOST {
-            let v = numbers(
-                &format!("SELECT {x} FROM {} WHERE {filter} ORDER BY 1 LIMIT 1 OFFSET {rank}", sql.relation),
-                traffic,
-            )?;
-            traffic.borrow_mut().bytes += 8 * n as u64;
-            return v
-                .first()
-                .copied()
-                .flatten()
-                .ok_or_else(|| AimassError::internal("an order statistic not found"));
+        for &j in &open {
+            let t = &mut targets[j];
+            let mut below = 0i64;
+            let chosen = buckets.iter().filter(|b| b.0 == j).find(|b| {
+                let inside = t.rank < below + b.2;
+                if !inside {
+                    below += b.2;
+                }
+                inside
+            });
+            let Some(&(_, b, n, bmin, bmax)) = chosen else {
+                return Err(AimassError::internal("an order statistic beyond the rows"));
+            };
+            t.filter = format!("{} AND {} = {b}", t.filter, t.bucket());
+            t.rank -= below;
+            (t.lo, t.hi) = (bmin, bmax);
+            t.fetch = t.lo < t.hi && n <= FETCH_AT_MOST;
         }
     }
+    let fetch: Vec<usize> = (0..targets.len()).filter(|&j| targets[j].fetch).collect();
+    if !fetch.is_empty() {
+        let query = format!(
+            "SELECT u.j, u.v FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v)
+              WHERE {} AND u.v IS NOT NULL AND {} ORDER BY 1, 2",
+            sql.relation,
+            pairs(&fetch, targets),
+            sql.train_rows(),
+            cases(&fetch, targets, &|t| t.filter.clone()),
+        );
+        let mut values: Vec<(usize, f64)> = Vec::new();
+        pgrx::Spi::connect(|c| {
+            for row in c.select(&query, None, &[])? {
+                values.push((
+                    row.get::<i32>(1)?.unwrap_or(-1) as usize,
+                    row.get::<f64>(2)?.unwrap_or(f64::NAN),
+                ));
+            }
+            Ok::<_, pgrx::spi::Error>(())
+        })
+        .or_raise();
+        {
+            let mut t = traffic.borrow_mut();
+            t.queries += 1;
+            t.bytes += 12 * values.len() as u64;
+        }
+        for &j in &fetch {
+            let v = values
+                .iter()
+                .filter(|(i, _)| *i == j)
+                .nth(targets[j].rank as usize)
+                .ok_or_else(|| AimassError::internal("an order statistic was not read"))?;
+            found.push((j, v.1));
+        }
+    }
+    Ok(found.into_iter().map(|(j, v)| (targets[j].k, targets[j].wanted, v)).collect())
 }
 
 /// A float8 literal that reads back as the same number.
