@@ -149,11 +149,13 @@ impl PassSums {
             *gj += r * xj;
         }
         self.g[p] += r;
+        // The row with the intercept's 1 after it.
+        let input = |i: usize| if i < p { x[i] } else { 1.0 };
         let mut at = 0;
         for j in 0..=p {
-            let wj = w * if j < p { x[j] } else { 1.0 };
+            let wj = w * input(j);
             for k in j..=p {
-                self.h[at] += wj * if k < p { x[k] } else { 1.0 };
+                self.h[at] += wj * input(k);
                 at += 1;
             }
         }
