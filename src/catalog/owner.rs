@@ -100,9 +100,18 @@ unsafe fn allow_catalog_reads_in_shard_queries() {
     if pg_sys::GetConfigOption(NAME.as_ptr(), true, false).is_null() {
         return;
     }
+    set_saved(NAME, c"on");
+}
+
+/// Sets a setting as a function's SET clause does (saved at the current GUC nest level, which
+/// the caller opened with `NewGUCNestLevel` and closes with `AtEOXact_GUC`).
+///
+/// # Safety
+/// Inside a transaction, after `NewGUCNestLevel`.
+pub(crate) unsafe fn set_saved(name: &std::ffi::CStr, value: &std::ffi::CStr) {
     pg_sys::set_config_option(
-        NAME.as_ptr(),
-        c"on".as_ptr(),
+        name.as_ptr(),
+        value.as_ptr(),
         pg_sys::GucContext::PGC_USERSET,
         pg_sys::GucSource::PGC_S_SESSION,
         pg_sys::GucAction::GUC_ACTION_SAVE,
@@ -136,16 +145,7 @@ impl Switched {
         unsafe {
             pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
             let guc_nest = pg_sys::NewGUCNestLevel();
-            pg_sys::set_config_option(
-                c"search_path".as_ptr(),
-                c"pg_catalog, pg_temp".as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
+            set_saved(c"search_path", c"pg_catalog, pg_temp");
             if owner_switch {
                 allow_catalog_reads_in_shard_queries();
             }

@@ -147,16 +147,7 @@ impl OneConnectionPerWorker {
         // SAFETY: as a SET clause of a function: a new GUC nest level, restored on drop.
         unsafe {
             let nest = pg_sys::NewGUCNestLevel();
-            pg_sys::set_config_option(
-                c"citus.max_adaptive_executor_pool_size".as_ptr(),
-                c"1".as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
+            crate::catalog::owner::set_saved(c"citus.max_adaptive_executor_pool_size", c"1");
             OneConnectionPerWorker(nest)
         }
     }
@@ -614,13 +605,22 @@ fn order_statistics(
     traffic: &RefCell<Traffic>,
 ) -> Result<Vec<(usize, usize, f64)>> {
     let mut found = Vec::with_capacity(targets.len());
-    // The rows as (target, value) pairs: `u.j` the target's number, `u.v` its feature's value.
-    let pairs = |open: &[usize], targets: &[Target]| {
-        open.iter().map(|&j| format!("({j}, {})", xs[targets[j].k])).collect::<Vec<_>>().join(", ")
-    };
-    let cases = |open: &[usize], targets: &[Target], f: &dyn Fn(&Target) -> String| {
-        let arms: String = open.iter().map(|&j| format!(" WHEN {j} THEN {}", f(&targets[j]))).collect();
-        format!("CASE u.j{arms} END")
+    // The rows as one (target, value, range, kept) row per open target: `u.j` the target's
+    // number, `u.v` its feature's value, `u.lo`/`u.hi` its range and `u.keep` whether the row is
+    // still among its candidates (its bucket conditions, written on the feature's value).
+    let rows_of = |open: &[usize], targets: &[Target]| {
+        open.iter()
+            .map(|&j| {
+                let (t, x) = (&targets[j], &xs[targets[j].k]);
+                format!(
+                    "({j}, {x}, {}, {}, {})",
+                    float_sql(t.lo),
+                    float_sql(t.hi),
+                    t.filter.replace("u.v", x)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     loop {
         crate::core::interrupt::check()?;
@@ -636,15 +636,13 @@ fn order_statistics(
             break;
         }
         let query = format!(
-            "SELECT u.j, {} AS b, count(*), min(u.v), max(u.v)
-               FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v)
-              WHERE {} AND u.v IS NOT NULL AND {}
+            "SELECT u.j, LEAST(width_bucket(u.v, u.lo, u.hi, {BUCKETS}), {BUCKETS}) AS b, count(*), min(u.v), max(u.v)
+               FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v, lo, hi, keep)
+              WHERE {} AND u.v IS NOT NULL AND u.keep
               GROUP BY 1, 2 ORDER BY 1, 2",
-            cases(&open, targets, &Target::bucket),
             sql.relation,
-            pairs(&open, targets),
+            rows_of(&open, targets),
             sql.train_rows(),
-            cases(&open, targets, &|t| t.filter.clone()),
         );
         let mut buckets: Vec<(usize, i32, i64, f64, f64)> = Vec::new();
         pgrx::Spi::connect(|c| {
@@ -688,12 +686,11 @@ fn order_statistics(
     let fetch: Vec<usize> = (0..targets.len()).filter(|&j| targets[j].fetch).collect();
     if !fetch.is_empty() {
         let query = format!(
-            "SELECT u.j, u.v FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v)
-              WHERE {} AND u.v IS NOT NULL AND {} ORDER BY 1, 2",
+            "SELECT u.j, u.v FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v, lo, hi, keep)
+              WHERE {} AND u.v IS NOT NULL AND u.keep ORDER BY 1, 2",
             sql.relation,
-            pairs(&fetch, targets),
+            rows_of(&fetch, targets),
             sql.train_rows(),
-            cases(&fetch, targets, &|t| t.filter.clone()),
         );
         let mut values: Vec<(usize, f64)> = Vec::new();
         pgrx::Spi::connect(|c| {
