@@ -42,7 +42,7 @@ install_citus() {
     curl -fsSL -o "$src" "https://github.com/citusdata/citus/archive/refs/tags/v$VERSION.tar.gz"
   fi
   $SUDO apt-get install -y -q liblz4-dev libzstd-dev libcurl4-openssl-dev libkrb5-dev libssl-dev \
-    libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev >/dev/null
+    libselinux1-dev libxslt1-dev libpam0g-dev libreadline-dev patch >/dev/null
   rm -rf build/citus-src && mkdir -p build/citus-src
   tar xzf "$src" -C build/citus-src --strip-components=1
   (cd build/citus-src && patch -p1 < ../../scripts/citus/citus-$VERSION-pg15.20.patch >/dev/null \
