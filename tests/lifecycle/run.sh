@@ -101,7 +101,7 @@ check aimass_restored "sequences restored: a new deployment follows the old ones
   "SELECT deployment_id = $last + 1 FROM aimass.deploy('credit', 'end_challenge')"
 check aimass_restored "grants restored" \
   "SELECT has_function_privilege('aimass_scorer', 'aimass.predict_proba(text, anyelement)', 'EXECUTE')
-          AND NOT has_function_privilege('aimass_scorer', 'aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text, double precision, integer, text, text, jsonb, integer, text, text)', 'EXECUTE')
+          AND NOT has_function_privilege('aimass_scorer', 'aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text, double precision, integer, text, text, jsonb, integer, text, text, text)', 'EXECUTE')
           AND NOT has_table_privilege('aimass_scorer', 'aimass.models', 'SELECT')"
 echo "lifecycle-test: pg_dump/pg_restore: identical predictions, catalog rows and grants"
 
