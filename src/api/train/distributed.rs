@@ -771,20 +771,33 @@ fn content_hash(sql: &Sql, target: &str) -> Result<String> {
 thread_local! {
     /// The last point decoded by this backend, with its bytes: every row of a pass brings the
     /// same point, which is decoded once.
-    static POINT: RefCell<Option<(Vec<u8>, std::rc::Rc<NewtonPoint>)>> = const { RefCell::new(None) };
+    static POINT: Decoded<NewtonPoint> = const { RefCell::new(None) };
 }
 
+/// The last value decoded from some bytes, with those bytes.
+type Decoded<T> = RefCell<Option<(Vec<u8>, std::rc::Rc<T>)>>;
+
 fn point(bytes: &[u8]) -> std::rc::Rc<NewtonPoint> {
-    POINT.with(|p| {
+    decoded_once(&POINT, bytes, NewtonPoint::from_bytes)
+}
+
+/// The value `decode` makes of `bytes`, decoded once while the same bytes keep coming (every row
+/// of a statement brings the same constant): the last one is kept in `slot` with its bytes.
+fn decoded_once<T>(
+    slot: &'static std::thread::LocalKey<Decoded<T>>,
+    bytes: &[u8],
+    decode: fn(&[u8]) -> Result<T>,
+) -> std::rc::Rc<T> {
+    slot.with(|p| {
         let mut p = p.borrow_mut();
-        if let Some((b, point)) = p.as_ref() {
+        if let Some((b, value)) = p.as_ref() {
             if b.as_slice() == bytes {
-                return point.clone();
+                return value.clone();
             }
         }
-        let decoded = std::rc::Rc::new(NewtonPoint::from_bytes(bytes).or_raise());
-        *p = Some((bytes.to_vec(), decoded.clone()));
-        decoded
+        let value = std::rc::Rc::new(decode(bytes).or_raise());
+        *p = Some((bytes.to_vec(), value.clone()));
+        value
     })
 }
 
@@ -826,24 +839,14 @@ fn newton_pass_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
 
 thread_local! {
     /// The last model decoded by `_score_model`, with its artifact's bytes.
-    static MODEL: RefCell<Option<(Vec<u8>, std::rc::Rc<Model>)>> = const { RefCell::new(None) };
+    static MODEL: Decoded<Model> = const { RefCell::new(None) };
 }
 
 /// A row's score by a model not stored yet (a distributed training's, for its metrics), from its
 /// artifact and the row's raw numeric features.
 #[pg_extern(immutable, parallel_safe, name = "_score_model")]
 fn score_model(artifact: &[u8], features: pgrx::Array<'_, f64>) -> f64 {
-    let model = MODEL.with(|m| {
-        let mut m = m.borrow_mut();
-        if let Some((b, model)) = m.as_ref() {
-            if b.as_slice() == artifact {
-                return model.clone();
-            }
-        }
-        let decoded = std::rc::Rc::new(crate::core::artifact::decode(artifact).or_raise());
-        *m = Some((artifact.to_vec(), decoded.clone()));
-        decoded
-    });
+    let model = decoded_once(&MODEL, artifact, crate::core::artifact::decode);
     let raw: Vec<RawValue<'_>> =
         features.iter().map(|v| v.map_or(RawValue::Null, RawValue::Number)).collect();
     if raw.len() != model.features().len() {
