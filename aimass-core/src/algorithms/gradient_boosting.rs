@@ -119,7 +119,7 @@ impl GradientBoosting {
         Ok(p)
     }
 
-    fn tree_params(&self, monotone: Vec<i8>, threads: usize) -> TreeParams {
+    pub fn tree_params(&self, monotone: Vec<i8>, threads: usize) -> TreeParams {
         TreeParams {
             num_leaves: self.num_leaves,
             max_depth: self.max_depth,

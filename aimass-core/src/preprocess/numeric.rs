@@ -136,6 +136,21 @@ impl NumericStep {
         }
     }
 
+    /// The tree models' default step (NULL kept missing, standard scaling of the present values
+    /// by `center` and `sd`) from statistics gathered elsewhere, as [`Self::standardized`].
+    pub fn kept_missing(name: &str, boolean: bool, center: f64, sd: f64) -> NumericStep {
+        NumericStep {
+            name: name.to_owned(),
+            boolean,
+            impute: impute_name(Impute::Keep).to_owned(),
+            fill: f64::NAN,
+            clip: None,
+            scaling: "standard".to_owned(),
+            center,
+            scale: usable_scale(sd),
+        }
+    }
+
     /// The training values as the model sees them (filled and clipped, missing ones left out),
     /// in ascending order, from the present values `sorted` and the count of missing ones:
     /// clipping keeps the order, so the fill value's copies are merged in without a second sort.

@@ -257,33 +257,69 @@ pub(super) fn bin_input(col: &[f64], max_bins: usize) -> (Vec<u8>, Vec<f64>) {
     let mut sorted: Vec<f64> = sample.filter(|v| !v.is_nan()).collect();
     sorted.sort_unstable_by(f64::total_cmp);
     let has_missing = col.iter().any(|v| v.is_nan());
-    if sorted.is_empty() {
-        sorted.push(0.0);
+    let ub = upper_bounds(&sorted, max_bins, has_missing);
+    let b: Vec<u8> = col.iter().map(|&v| bin_of(&ub, has_missing, v)).collect();
+    (b, ub)
+}
+
+/// An input's bin edges from the sorted present values of a sample: all distinct values when
+/// at most `max_bins`, else the values at equal-count ranks; below them the missing bin (upper
+/// bound −∞) when the input has missing values.
+pub(super) fn upper_bounds(sorted: &[f64], max_bins: usize, has_missing: bool) -> Vec<f64> {
+    upper_bounds_counted(&value_counts(sorted), max_bins, has_missing)
+}
+
+/// The distinct values of a sorted list, each with how often it occurs.
+pub(super) fn value_counts(sorted: &[f64]) -> Vec<(f64, u64)> {
+    let mut out: Vec<(f64, u64)> = Vec::new();
+    for &v in sorted {
+        match out.last_mut() {
+            Some((last, n)) if *last == v => *n += 1,
+            _ => out.push((v, 1)),
+        }
     }
-    let mut distinct = sorted.clone();
-    distinct.dedup();
-    // Upper bounds: all distinct values when few, else values at equal-count ranks.
-    let ub: Vec<f64> = if distinct.len() <= max_bins {
-        distinct
+    out
+}
+
+/// [`upper_bounds`] from the distinct values and their counts (the sorted list they stand for).
+pub(super) fn upper_bounds_counted(counts: &[(f64, u64)], max_bins: usize, has_missing: bool) -> Vec<f64> {
+    let ub: Vec<f64> = if counts.is_empty() {
+        vec![0.0]
+    } else if counts.len() <= max_bins {
+        counts.iter().map(|c| c.0).collect()
     } else {
-        let n = sorted.len();
-        // The last rank is n − 1: the largest value closes the last bin.
-        let mut u: Vec<f64> = (1..=max_bins).map(|k| sorted[k * n / max_bins - 1]).collect();
+        let n: u64 = counts.iter().map(|c| c.1).sum();
+        let (mut at, mut below) = (0usize, 0u64);
+        // The value at rank r of the sorted list: the last rank is n − 1, the largest value
+        // closes the last bin.
+        let mut u: Vec<f64> = (1..=max_bins as u64)
+            .map(|k| {
+                let r = k * n / max_bins as u64 - 1;
+                while below + counts[at].1 <= r {
+                    below += counts[at].1;
+                    at += 1;
+                }
+                counts[at].0
+            })
+            .collect();
         u.dedup();
         u
     };
-    // A missing value gets bin 0 of its own (upper bound −∞), below every value.
+    if has_missing {
+        std::iter::once(f64::NEG_INFINITY).chain(ub).collect()
+    } else {
+        ub
+    }
+}
+
+/// The bin of value `v` (NaN: missing) given an input's edges: the first edge at or above it (the
+/// last bin above every edge), after the missing bin 0 when there is one.
+#[inline]
+pub(super) fn bin_of(upper: &[f64], has_missing: bool, v: f64) -> u8 {
+    if v.is_nan() {
+        return 0;
+    }
     let shift = has_missing as usize;
-    let b: Vec<u8> =
-        col.iter()
-            .map(|&v| {
-                if v.is_nan() {
-                    0
-                } else {
-                    (ub.partition_point(|&e| e < v).min(ub.len() - 1) + shift) as u8
-                }
-            })
-            .collect();
-    let ub = if has_missing { std::iter::once(f64::NEG_INFINITY).chain(ub).collect() } else { ub };
-    (b, ub)
+    let values = &upper[shift..];
+    (values.partition_point(|&e| e < v).min(values.len() - 1) + shift) as u8
 }

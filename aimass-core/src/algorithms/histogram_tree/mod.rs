@@ -29,10 +29,12 @@
 //! right. The ensemble, a sum or mean of such trees, is monotone in that input.
 
 use super::tree::{Node, Tree};
+use crate::error::Result;
 use crate::interrupt;
 use crate::split::SplitMix64;
 
 mod binned;
+pub mod remote;
 pub use binned::Binned;
 use binned::{OneHotGroup, PackedColumn};
 
@@ -85,7 +87,7 @@ pub struct Gradient {
     pub h: f64,
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Debug, PartialEq)]
 struct Cell {
     g: f64,
     h: f64,
@@ -104,8 +106,11 @@ struct Split {
     left_sums: Cell,
 }
 
-struct Leaf {
-    rows: Vec<u32>,
+/// A leaf of a growing tree. `part` is what the rows' side keeps of the leaf's rows: their
+/// numbers where the rows are here ([`Grower`]), nothing where they are on other nodes
+/// ([`remote`]).
+struct Leaf<P> {
+    part: P,
     /// Histograms of every input (empty when inputs are drawn per split).
     hist: Vec<Vec<Cell>>,
     g: f64,
@@ -119,21 +124,15 @@ struct Leaf {
     best: Option<Split>,
 }
 
-/// Grows trees on one binned data set.
-pub struct Grower<'a> {
-    pub params: &'a TreeParams,
-    pub data: &'a Binned,
-}
-
-impl Grower<'_> {
+impl TreeParams {
     fn output(&self, g: f64, h: f64, lo: f64, hi: f64) -> f64 {
-        (-g / (h + self.params.lambda_l2)).clamp(lo, hi)
+        (-g / (h + self.lambda_l2)).clamp(lo, hi)
     }
 
     /// The loss reduction of a leaf with sums (g, h) at its best output within [lo, hi]:
     /// `G²/(H+λ)` when the bounds do not bind.
     fn score(&self, g: f64, h: f64, lo: f64, hi: f64) -> f64 {
-        let hl = h + self.params.lambda_l2;
+        let hl = h + self.lambda_l2;
         let w = -g / hl;
         if w >= lo && w <= hi {
             g * g / hl
@@ -143,6 +142,158 @@ impl Grower<'_> {
         }
     }
 
+    /// The best split of input `j` given its histogram in `leaf`.
+    fn best_in<P>(&self, leaf: &Leaf<P>, j: usize, hist: &[Cell], best: &mut Option<Split>) {
+        let n = leaf.n;
+        let constraint = self.monotone.get(j).copied().unwrap_or(0);
+        let parent = self.score(leaf.g, leaf.h, leaf.lo, leaf.hi);
+        let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
+        for (b, c) in hist.iter().enumerate().take(hist.len().saturating_sub(1)) {
+            gl += c.g;
+            hl += c.h;
+            nl += c.n;
+            if (nl as usize) < self.min_data_in_leaf || hl < self.min_sum_hessian {
+                continue;
+            }
+            if ((n - nl) as usize) < self.min_data_in_leaf {
+                break;
+            }
+            let (gr, hr) = (leaf.g - gl, leaf.h - hl);
+            if hr < self.min_sum_hessian {
+                continue;
+            }
+            let (wl, wr) = (self.output(gl, hl, leaf.lo, leaf.hi), self.output(gr, hr, leaf.lo, leaf.hi));
+            if (constraint > 0 && wl > wr) || (constraint < 0 && wl < wr) {
+                continue;
+            }
+            let gain = self.score(gl, hl, leaf.lo, leaf.hi) + self.score(gr, hr, leaf.lo, leaf.hi) - parent;
+            if gain > 1e-12 && best.as_ref().is_none_or(|bb| gain > bb.gain) {
+                let left_sums = Cell { g: gl, h: hl, n: nl };
+                *best = Some(Split { gain, input: j, bin: b, left: wl, right: wr, left_sums });
+            }
+        }
+    }
+
+    /// Whether a leaf may split at all: below the depth limit, with rows for two children.
+    fn may_split<P>(&self, leaf: &Leaf<P>) -> bool {
+        !(self.max_depth > 0 && leaf.depth >= self.max_depth) && leaf.n as usize >= 2 * self.min_data_in_leaf
+    }
+
+    /// The best split of a leaf over the histograms of every input it keeps.
+    fn best_of_every_input<P>(&self, leaf: &Leaf<P>) -> Option<Split> {
+        let mut best = None;
+        if self.may_split(leaf) {
+            for (j, hist) in leaf.hist.iter().enumerate() {
+                self.best_in(leaf, j, hist, &mut best);
+            }
+        }
+        best
+    }
+}
+
+/// What growing a tree asks of its rows, wherever they are: the root's sums and histograms, a
+/// leaf's best split, and a split leaf's children with the smaller child's histograms. The tree
+/// grows the same way from the same histograms whether the rows are here ([`Grower`]) or on
+/// other nodes ([`remote`]).
+/// A leaf's histograms, input by input.
+type Histograms = Vec<Vec<Cell>>;
+
+trait TreeRows {
+    type Part: Default;
+    /// The root's part, sums and histograms (empty when inputs are drawn per split).
+    fn root(&mut self) -> Result<(Self::Part, Cell, Histograms)>;
+    /// The best split of `leaf`, or `None`: it stays a leaf.
+    fn find_split(
+        &mut self,
+        params: &TreeParams,
+        leaf: &Leaf<Self::Part>,
+        rng: &mut SplitMix64,
+    ) -> Option<Split>;
+    /// `leaf` has a best split and may be the next to split.
+    fn candidate(&mut self, _leaf: &Leaf<Self::Part>) {}
+    /// The parts of the children of node `node` (whose part was `part`) split at input `j`, bin
+    /// `bin`, numbered `children`, and the histograms of the smaller child (the left one when
+    /// `left_small`), whose sums are `small_sums` (empty when inputs are drawn per split).
+    #[allow(clippy::too_many_arguments)]
+    fn children(
+        &mut self,
+        node: usize,
+        part: Self::Part,
+        j: usize,
+        bin: usize,
+        left_small: bool,
+        small_sums: Cell,
+        children: (usize, usize),
+    ) -> Result<(Self::Part, Self::Part, Histograms)>;
+    /// A leaf of the finished tree and its value.
+    fn leaf(&mut self, _part: &Self::Part, _value: f64) {}
+}
+
+/// Grows trees on one binned data set.
+pub struct Grower<'a> {
+    pub params: &'a TreeParams,
+    pub data: &'a Binned,
+}
+
+/// The rows of a [`Grower`]: here, by number.
+struct LocalRows<'a, 'g> {
+    grower: &'a Grower<'g>,
+    gh: &'a [Gradient],
+    rows: Vec<u32>,
+    raw: Option<&'a mut [f64]>,
+}
+
+impl TreeRows for LocalRows<'_, '_> {
+    type Part = Vec<u32>;
+
+    fn root(&mut self) -> Result<(Vec<u32>, Cell, Vec<Vec<Cell>>)> {
+        let rows = std::mem::take(&mut self.rows);
+        let total = rows.iter().fold(Cell::default(), |mut c, &r| {
+            c.add(self.gh[r as usize]);
+            c
+        });
+        let hist = if self.grower.params.features_per_split.is_none() {
+            self.grower.histograms(&rows, self.gh, total)
+        } else {
+            Vec::new()
+        };
+        Ok((rows, total, hist))
+    }
+
+    fn find_split(&mut self, _: &TreeParams, leaf: &Leaf<Vec<u32>>, rng: &mut SplitMix64) -> Option<Split> {
+        self.grower.find_split(leaf, self.gh, rng)
+    }
+
+    fn children(
+        &mut self,
+        _node: usize,
+        part: Vec<u32>,
+        j: usize,
+        bin: usize,
+        left_small: bool,
+        small_sums: Cell,
+        _children: (usize, usize),
+    ) -> Result<(Vec<u32>, Vec<u32>, Vec<Vec<Cell>>)> {
+        let g = self.grower;
+        let (left, right) = g.data.partition(&part, j, bin, g.params.threads);
+        let small = if g.params.features_per_split.is_some() {
+            Vec::new()
+        } else {
+            g.histograms(if left_small { &left } else { &right }, self.gh, small_sums)
+        };
+        Ok((left, right, small))
+    }
+
+    fn leaf(&mut self, part: &Vec<u32>, value: f64) {
+        if let Some(raw) = self.raw.as_deref_mut() {
+            for &r in part {
+                raw[r as usize] += value;
+            }
+        }
+    }
+}
+
+impl Grower<'_> {
     fn histogram(&self, j: usize, rows: &[u32], gh: &[Gradient]) -> Vec<Cell> {
         let d = self.data;
         let mut hist = vec![Cell::default(); d.upper[j].len()];
@@ -151,7 +302,6 @@ impl Grower<'_> {
         }
         hist
     }
-
     /// Histograms of every input, from one row-wise pass over the packed bins (a one-hot
     /// group's cells give each of its inputs' 0/1 histograms; `total` is the node's sums). A
     /// large node's rows are cut into up to [`HISTOGRAM_PARTS`] equal parts, by its size alone,
@@ -219,55 +369,13 @@ impl Grower<'_> {
         out
     }
 
-    /// The best split of input `j` given its histogram in `leaf`.
-    fn best_in(&self, leaf: &Leaf, j: usize, hist: &[Cell], best: &mut Option<Split>) {
+    fn find_split(&self, leaf: &Leaf<Vec<u32>>, gh: &[Gradient], rng: &mut SplitMix64) -> Option<Split> {
         let p = self.params;
-        let n = leaf.n;
-        let constraint = p.monotone.get(j).copied().unwrap_or(0);
-        let parent = self.score(leaf.g, leaf.h, leaf.lo, leaf.hi);
-        let (mut gl, mut hl, mut nl) = (0.0, 0.0, 0u32);
-        for (b, c) in hist.iter().enumerate().take(hist.len().saturating_sub(1)) {
-            gl += c.g;
-            hl += c.h;
-            nl += c.n;
-            if (nl as usize) < p.min_data_in_leaf || hl < p.min_sum_hessian {
-                continue;
-            }
-            if ((n - nl) as usize) < p.min_data_in_leaf {
-                break;
-            }
-            let (gr, hr) = (leaf.g - gl, leaf.h - hl);
-            if hr < p.min_sum_hessian {
-                continue;
-            }
-            let (wl, wr) = (self.output(gl, hl, leaf.lo, leaf.hi), self.output(gr, hr, leaf.lo, leaf.hi));
-            if (constraint > 0 && wl > wr) || (constraint < 0 && wl < wr) {
-                continue;
-            }
-            let gain = self.score(gl, hl, leaf.lo, leaf.hi) + self.score(gr, hr, leaf.lo, leaf.hi) - parent;
-            if gain > 1e-12 && best.as_ref().is_none_or(|bb| gain > bb.gain) {
-                let left_sums = Cell { g: gl, h: hl, n: nl };
-                *best = Some(Split { gain, input: j, bin: b, left: wl, right: wr, left_sums });
-            }
-        }
-    }
-
-    fn find_split(&self, leaf: &Leaf, gh: &[Gradient], rng: &mut SplitMix64) -> Option<Split> {
-        let p = self.params;
-        if p.max_depth > 0 && leaf.depth >= p.max_depth {
-            return None;
-        }
-        if leaf.rows.len() < 2 * p.min_data_in_leaf {
-            return None;
-        }
-        let mut best = None;
         match p.features_per_split {
-            None => {
-                for (j, hist) in leaf.hist.iter().enumerate() {
-                    self.best_in(leaf, j, hist, &mut best);
-                }
-            }
+            None => p.best_of_every_input(leaf),
+            Some(_) if !p.may_split(leaf) => None,
             Some(k) => {
+                let mut best = None;
                 // Draw inputs until k that vary in this leaf have been looked at.
                 let mut order: Vec<usize> = (0..self.data.n_inputs()).collect();
                 let mut varying = 0;
@@ -278,15 +386,15 @@ impl Grower<'_> {
                     let pick = i + rng.below((order.len() - i) as u64) as usize;
                     order.swap(i, pick);
                     let j = order[i];
-                    let hist = self.histogram(j, &leaf.rows, gh);
+                    let hist = self.histogram(j, &leaf.part, gh);
                     if hist.iter().filter(|c| c.n > 0).count() > 1 {
                         varying += 1;
-                        self.best_in(leaf, j, &hist, &mut best);
+                        p.best_in(leaf, j, &hist, &mut best);
                     }
                 }
+                best
             }
         }
-        best
     }
 
     /// Grows one tree on `rows` (a row may repeat: a bootstrap sample) with the rows' gradients
@@ -299,118 +407,122 @@ impl Grower<'_> {
         rng: &mut SplitMix64,
         raw: Option<&mut [f64]>,
     ) -> Tree {
-        let p = self.params;
-        let every_input = p.features_per_split.is_none();
-        let total = rows.iter().fold(Cell::default(), |mut c, &r| {
-            c.add(gh[r as usize]);
-            c
-        });
-        let hist = if every_input { self.histograms(&rows, gh, total) } else { Vec::new() };
-        let mut nodes = vec![Node::Leaf { value: 0.0 }];
-        let mut cover = vec![rows.len() as f64];
-        let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        let mut root =
-            Leaf { rows, hist, g: total.g, h: total.h, n: total.n, depth: 0, node: 0, lo, hi, best: None };
-        root.best = self.find_split(&root, gh, rng);
-        // Leaves that can split, best gain first; the others are final.
-        let mut open: Vec<Leaf> = Vec::new();
-        let mut queue = std::collections::BinaryHeap::new();
-        let mut done: Vec<Leaf> = Vec::new();
-        push(root, &mut queue, &mut open, &mut done);
-        let mut n_leaves = 1;
-        while n_leaves < p.num_leaves {
-            // A cancelled fit stops growing here; its caller returns the error (on the main
-            // thread the check raises it).
-            if interrupt::check().is_err() {
-                break;
-            }
-            let Some(c) = queue.pop() else { break };
-            let mut leaf = std::mem::replace(&mut open[c.slot], Leaf::empty());
-            let split = leaf.best.take().expect("chosen leaf has a split");
-            let j = split.input;
-            let (left_rows, right_rows) = self.data.partition(&leaf.rows, j, split.bin, p.threads);
-            let ls = split.left_sums;
-            let rs = Cell { g: leaf.g, h: leaf.h, n: leaf.n }.minus(ls);
-            let (left_hist, right_hist) = if every_input {
-                // The smaller child's histograms; the larger one's are the parent's minus them.
-                let left_small = left_rows.len() <= right_rows.len();
-                let small = if left_small {
-                    self.histograms(&left_rows, gh, ls)
-                } else {
-                    self.histograms(&right_rows, gh, rs)
-                };
-                let large: Vec<Vec<Cell>> = leaf
-                    .hist
-                    .iter()
-                    .zip(&small)
-                    .map(|(p, s)| p.iter().zip(s).map(|(p, s)| p.minus(*s)).collect())
-                    .collect();
-                if left_small {
-                    (small, large)
-                } else {
-                    (large, small)
-                }
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            // Bounds: a monotone split keeps every leaf below it on its side of the midpoint.
-            let ((llo, lhi), (rlo, rhi)) = match p.monotone.get(j).copied().unwrap_or(0) {
-                0 => ((leaf.lo, leaf.hi), (leaf.lo, leaf.hi)),
-                c => {
-                    let mid = (split.left + split.right) / 2.0;
-                    if c > 0 {
-                        ((leaf.lo, mid.min(leaf.hi)), (mid.max(leaf.lo), leaf.hi))
-                    } else {
-                        ((mid.max(leaf.lo), leaf.hi), (leaf.lo, mid.min(leaf.hi)))
-                    }
-                }
-            };
-            let (ln, rn) = (nodes.len(), nodes.len() + 1);
-            nodes.push(Node::Leaf { value: 0.0 });
-            nodes.push(Node::Leaf { value: 0.0 });
-            cover.extend([left_rows.len() as f64, right_rows.len() as f64]);
-            nodes[leaf.node] = Node::Split {
-                feature: j as u32,
-                threshold: self.data.upper[j][split.bin],
-                left: ln as u32,
-                right: rn as u32,
-            };
-            for (rows, hist, s, node, lo, hi) in
-                [(left_rows, left_hist, ls, ln, llo, lhi), (right_rows, right_hist, rs, rn, rlo, rhi)]
-            {
-                let depth = leaf.depth + 1;
-                let mut l = Leaf { rows, hist, g: s.g, h: s.h, n: s.n, depth, node, lo, hi, best: None };
-                l.best = self.find_split(&l, gh, rng);
-                push(l, &mut queue, &mut open, &mut done);
-            }
-            n_leaves += 1;
+        let mut local = LocalRows { grower: self, gh, rows, raw };
+        match grow_tree(self.params, &self.data.upper, &mut local, rng) {
+            Ok(tree) => tree,
+            Err(e) => unreachable!("rows held here do not fail: {e}"),
         }
-        // Leaves still open when the leaf budget ran out stay leaves.
-        let leaves = done
-            .into_iter()
-            .chain(queue.into_iter().map(|c| std::mem::replace(&mut open[c.slot], Leaf::empty())));
-        let mut raw = raw;
-        for l in leaves {
-            let value = p.shrinkage * self.output(l.g, l.h, l.lo, l.hi);
-            nodes[l.node] = Node::Leaf { value };
-            if let Some(raw) = raw.as_deref_mut() {
-                for &r in &l.rows {
-                    raw[r as usize] += value;
-                }
-            }
-        }
-        Tree { nodes, cover }
     }
 }
 
-fn push(
-    l: Leaf,
+/// Grows one tree leaf-wise, best gain first, on the histograms `rows` gives; `upper` holds each
+/// input's bin edges (the split thresholds).
+fn grow_tree<R: TreeRows>(
+    p: &TreeParams,
+    upper: &[Vec<f64>],
+    rows: &mut R,
+    rng: &mut SplitMix64,
+) -> Result<Tree> {
+    let (part, total, hist) = rows.root()?;
+    let mut nodes = vec![Node::Leaf { value: 0.0 }];
+    let mut cover = vec![total.n as f64];
+    let (lo, hi) = (f64::NEG_INFINITY, f64::INFINITY);
+    let mut root =
+        Leaf { part, hist, g: total.g, h: total.h, n: total.n, depth: 0, node: 0, lo, hi, best: None };
+    root.best = rows.find_split(p, &root, rng);
+    // Leaves that can split, best gain first; the others are final.
+    let mut open: Vec<Leaf<R::Part>> = Vec::new();
+    let mut queue = std::collections::BinaryHeap::new();
+    let mut done: Vec<Leaf<R::Part>> = Vec::new();
+    push(root, rows, &mut queue, &mut open, &mut done);
+    let mut n_leaves = 1;
+    while n_leaves < p.num_leaves {
+        // A cancelled fit stops growing here; its caller returns the error (on the main
+        // thread the check raises it).
+        if interrupt::check().is_err() {
+            break;
+        }
+        let Some(c) = queue.pop() else { break };
+        let mut leaf = std::mem::replace(&mut open[c.slot], Leaf::empty());
+        let split = leaf.best.take().expect("chosen leaf has a split");
+        let j = split.input;
+        let ls = split.left_sums;
+        let rs = Cell { g: leaf.g, h: leaf.h, n: leaf.n }.minus(ls);
+        let left_small = ls.n <= rs.n;
+        let (ln, rn) = (nodes.len(), nodes.len() + 1);
+        let part = std::mem::take(&mut leaf.part);
+        let small_sums = if left_small { ls } else { rs };
+        let (left_part, right_part, small) =
+            rows.children(leaf.node, part, j, split.bin, left_small, small_sums, (ln, rn))?;
+        // The smaller child's histograms; the larger one's are the parent's minus them.
+        let (left_hist, right_hist) = if small.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            let large: Vec<Vec<Cell>> = leaf
+                .hist
+                .iter()
+                .zip(&small)
+                .map(|(p, s)| p.iter().zip(s).map(|(p, s)| p.minus(*s)).collect())
+                .collect();
+            if left_small {
+                (small, large)
+            } else {
+                (large, small)
+            }
+        };
+        // Bounds: a monotone split keeps every leaf below it on its side of the midpoint.
+        let ((llo, lhi), (rlo, rhi)) = match p.monotone.get(j).copied().unwrap_or(0) {
+            0 => ((leaf.lo, leaf.hi), (leaf.lo, leaf.hi)),
+            c => {
+                let mid = (split.left + split.right) / 2.0;
+                if c > 0 {
+                    ((leaf.lo, mid.min(leaf.hi)), (mid.max(leaf.lo), leaf.hi))
+                } else {
+                    ((mid.max(leaf.lo), leaf.hi), (leaf.lo, mid.min(leaf.hi)))
+                }
+            }
+        };
+        nodes.push(Node::Leaf { value: 0.0 });
+        nodes.push(Node::Leaf { value: 0.0 });
+        cover.extend([ls.n as f64, rs.n as f64]);
+        nodes[leaf.node] = Node::Split {
+            feature: j as u32,
+            threshold: upper[j][split.bin],
+            left: ln as u32,
+            right: rn as u32,
+        };
+        for (part, hist, s, node, lo, hi) in
+            [(left_part, left_hist, ls, ln, llo, lhi), (right_part, right_hist, rs, rn, rlo, rhi)]
+        {
+            let depth = leaf.depth + 1;
+            let mut l = Leaf { part, hist, g: s.g, h: s.h, n: s.n, depth, node, lo, hi, best: None };
+            l.best = rows.find_split(p, &l, rng);
+            push(l, rows, &mut queue, &mut open, &mut done);
+        }
+        n_leaves += 1;
+    }
+    // Leaves still open when the leaf budget ran out stay leaves.
+    let leaves = done
+        .into_iter()
+        .chain(queue.into_iter().map(|c| std::mem::replace(&mut open[c.slot], Leaf::empty())));
+    for l in leaves {
+        let value = p.shrinkage * p.output(l.g, l.h, l.lo, l.hi);
+        nodes[l.node] = Node::Leaf { value };
+        rows.leaf(&l.part, value);
+    }
+    Ok(Tree { nodes, cover })
+}
+
+fn push<R: TreeRows>(
+    l: Leaf<R::Part>,
+    rows: &mut R,
     queue: &mut std::collections::BinaryHeap<Candidate>,
-    open: &mut Vec<Leaf>,
-    done: &mut Vec<Leaf>,
+    open: &mut Vec<Leaf<R::Part>>,
+    done: &mut Vec<Leaf<R::Part>>,
 ) {
     match &l.best {
         Some(b) => {
+            rows.candidate(&l);
             queue.push(Candidate { gain: b.gain, node: l.node, slot: open.len() });
             open.push(l);
         }
@@ -442,10 +554,10 @@ impl Ord for Candidate {
     }
 }
 
-impl Leaf {
+impl<P: Default> Leaf<P> {
     fn empty() -> Self {
         Leaf {
-            rows: Vec::new(),
+            part: P::default(),
             hist: Vec::new(),
             g: 0.0,
             h: 0.0,
