@@ -7,6 +7,10 @@
 #   scripts/citus.sh stop
 #   scripts/citus.sh psql ...  psql on the coordinator (database aimass_citus)
 #   scripts/citus.sh psql-node N ...  psql on node N (0 the coordinator, 1 and 2 the workers)
+#   scripts/citus.sh measure SQL  runs SQL in a coordinator session of its own and prints its
+#                              seconds, the bytes its backend received from its sockets (the
+#                              workers' results and its client's SQL: recvfrom traced by strace)
+#                              and the SQL's first value
 # Users get Citus from Citus's own packages; this script builds it from a source tarball only when
 # citus.so is missing: $CITUS_SRC, else ../shared/vendor (this project's CI), else the release
 # tarball from GitHub where a network is allowed. The one-line patch for Debian's PostgreSQL 15.20
@@ -68,6 +72,28 @@ start() {
     echo "citus: coordinator on port ${PORTS[0]}, workers on ${PORTS[1]} and ${PORTS[2]} (database $DB)"
 }
 stop() { for i in 2 1 0; do node "$i" scripts/cluster.sh stop >/dev/null || true; done; }
+measure() {
+  local out; out=$(mktemp -d)
+  mkfifo "$out/in"
+  psql_on 0 -d "$DB" -v ON_ERROR_STOP=1 -qtA <"$out/in" >"$out/psql" 2>&1 &
+  local psql=$!
+  exec 7>"$out/in"
+  # Quiet: the value is the second line (a training's progress NOTICEs would come between).
+  echo "SET client_min_messages = warning; SELECT pg_backend_pid();" >&7
+  local pid=""; for _ in $(seq 100); do pid=$(head -1 "$out/psql" 2>/dev/null); [ -n "$pid" ] && break; sleep 0.1; done
+  strace -qq -s 0 -e trace=recvfrom -e signal=none -p "$pid" -o "$out/trace" & local tracer=$!
+  for _ in $(seq 100); do [ -s "$out/trace" ] || grep -q "^TracerPid:[[:space:]]*[1-9]" "/proc/$pid/status" && break; sleep 0.05; done
+  local t0; t0=$(date +%s.%N)
+  echo "$1;" >&7; echo "SELECT 'done';" >&7
+  while ! grep -q '^done$\|^ERROR' "$out/psql"; do sleep 0.05; done
+  local t1; t1=$(date +%s.%N)
+  kill "$tracer" 2>/dev/null; wait "$tracer" 2>/dev/null || true
+  exec 7>&-; wait "$psql" || true
+  if grep -q '^ERROR' "$out/psql"; then cat "$out/psql" >&2; rm -rf "$out"; return 1; fi
+  local bytes; bytes=$(sed -n 's/.*= \([0-9][0-9]*\)$/\1/p' "$out/trace" | awk '{s += $1} END {print s + 0}')
+  echo "$(echo "$t1 - $t0" | bc) $bytes $(sed -n 2p "$out/psql")"
+  rm -rf "$out"
+}
 
 case "${1:-}" in
   install) install_citus ;;
@@ -80,5 +106,6 @@ case "${1:-}" in
   stop) stop; echo "citus: stopped" ;;
   psql) shift; psql_on 0 -d "$DB" "$@" ;;
   psql-node) i=$2; shift 2; psql_on "$i" -d "$DB" "$@" ;;
-  *) echo "usage: scripts/citus.sh install|start|fresh|stop|psql|psql-node N" >&2; exit 2 ;;
+  measure) measure "$2" ;;
+  *) echo "usage: scripts/citus.sh install|start|fresh|stop|psql|psql-node N|measure SQL" >&2; exit 2 ;;
 esac

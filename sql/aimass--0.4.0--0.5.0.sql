@@ -99,7 +99,7 @@ $$;
 COMMENT ON FUNCTION aimass.distribute_catalog() IS 'Citus: makes every catalog table a reference table on every node, so that workers score pushed-down calls and see each deployment. Run once on the coordinator by the extension owner.';
 REVOKE EXECUTE ON FUNCTION aimass.distribute_catalog() FROM PUBLIC;
 
--- Distributed training's worker side (src/api/train/distributed.rs).
+-- Distributed training's worker side (src/api/train/distributed/).
 CREATE FUNCTION aimass."_newton_pass_add"(
 	"state" bytea,
 	"point_bytes" bytea,
@@ -145,16 +145,59 @@ COMMENT ON AGGREGATE aimass._newton_pass(bytea, float8[], float8) IS 'Internal (
 CREATE AGGREGATE aimass._shard_fit(spec bytea, features float8[], label float8) (
     SFUNC = aimass._shard_fit_add, STYPE = internal, FINALFUNC = aimass._shard_fit_final);
 COMMENT ON AGGREGATE aimass._shard_fit(bytea, float8[], float8) IS 'Internal (shard ensembles): fits the spec''s base algorithm on the rows of one shard and returns the fitted member.';
+CREATE FUNCTION aimass."_boost_pass_add"(
+	"state" internal,
+	"spec" bytea,
+	"features" double precision[],
+	"label" double precision
+) RETURNS internal
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'boost_pass_add_wrapper';
+CREATE FUNCTION aimass."_boost_pass_final"(
+	"state" internal
+) RETURNS bytea
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'boost_pass_final_wrapper';
+CREATE AGGREGATE aimass._boost_pass(spec bytea, features float8[], label float8) (
+    SFUNC = aimass._boost_pass_add, STYPE = internal, FINALFUNC = aimass._boost_pass_final);
+COMMENT ON AGGREGATE aimass._boost_pass(bytea, float8[], float8) IS 'Internal (distributed gradient boosting): the histograms one boosting pass asks of the rows of one shard.';
+CREATE FUNCTION aimass."_bin_summary_add"(
+	"state" internal,
+	"spec" bytea,
+	"features" double precision[]
+) RETURNS internal
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bin_summary_add_wrapper';
+CREATE FUNCTION aimass."_bin_summary_final"(
+	"state" internal
+) RETURNS bytea
+IMMUTABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'bin_summary_final_wrapper';
+CREATE AGGREGATE aimass._bin_summary(spec bytea, features float8[]) (
+    SFUNC = aimass._bin_summary_add, STYPE = internal, FINALFUNC = aimass._bin_summary_final);
+COMMENT ON AGGREGATE aimass._bin_summary(bytea, float8[]) IS 'Internal (distributed gradient boosting): the distinct encoded values of each feature over the rows, with their counts, for the bins to be placed.';
 REVOKE EXECUTE ON FUNCTION aimass._newton_pass_add(bytea, bytea, double precision[], double precision),
                            aimass._newton_pass_combine(bytea, bytea),
                            aimass._score_model(bytea, double precision[]),
                            aimass._shard_fit_add(internal, bytea, double precision[], double precision),
                            aimass._shard_fit_final(internal),
+                           aimass._boost_pass_add(internal, bytea, double precision[], double precision),
+                           aimass._boost_pass_final(internal),
+                           aimass._bin_summary_add(internal, bytea, double precision[]),
+                           aimass._bin_summary_final(internal),
                            aimass._newton_pass(bytea, double precision[], double precision),
-                           aimass._shard_fit(bytea, double precision[], double precision) FROM PUBLIC;
+                           aimass._shard_fit(bytea, double precision[], double precision),
+                           aimass._boost_pass(bytea, double precision[], double precision),
+                           aimass._bin_summary(bytea, double precision[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimass._newton_pass(bytea, double precision[], double precision),
                           aimass._score_model(bytea, double precision[]),
-                          aimass._shard_fit(bytea, double precision[], double precision) TO aimass_analyst;
+                          aimass._shard_fit(bytea, double precision[], double precision),
+                          aimass._boost_pass(bytea, double precision[], double precision),
+                          aimass._bin_summary(bytea, double precision[]) TO aimass_analyst;
 
 -- aimass.train gains strategy (NULL, or 'shard_ensemble' on a distributed table).
 DROP FUNCTION aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text,

@@ -9,11 +9,14 @@
 //! back one (score, label) pair per row, 16 bytes, as the only per-row traffic.
 //!
 //! What is built: `logistic` on numeric and boolean features with the default preprocessing
-//! (NULL → median, standard scaling), a binary target and a `column:` split; everything else on a
-//! distributed table is refused with 0A000 and a hint. Not yet built (issue 19 stays open):
-//! gradient boosting by merged histograms, `strategy => 'shard_ensemble'`, text features, the
-//! other preprocessing options, and the features' drift references (a model trained here has
-//! the score's reference only).
+//! (NULL → median, standard scaling), a binary target and a `column:` split; gradient boosting
+//! by merged histograms ([`boosting`]); one model per shard with `strategy => 'shard_ensemble'`.
+//! Everything else on a distributed table is refused with 0A000 and a hint. Not yet built (issue
+//! 19 stays open): text features, the other preprocessing options, early stopping and class
+//! weights for boosting, and the features' drift references (a model trained here has the
+//! score's reference only).
+
+mod boosting;
 
 use std::cell::RefCell;
 
@@ -46,7 +49,7 @@ const FETCH_AT_MOST: i64 = 4096;
 
 fn unsupported(what: impl Into<String>) -> AimassError {
     AimassError::new(ErrorKind::FeatureNotSupported, what.into()).with_hint(
-        "On a distributed table aimass trains algorithm 'logistic' on numeric and boolean features with the default preprocessing and split => 'column:<col>'; train on a local copy for anything else.",
+        "On a distributed table aimass trains 'logistic' and 'gradient_boosting' on numeric and boolean features with the default preprocessing and split => 'column:<col>'; train on a local copy for anything else.",
     )
 }
 
@@ -92,13 +95,14 @@ fn check(
                 a.algorithm
             )))
         }
+        None if a.algorithm == crate::core::algorithms::gradient_boosting::NAME => boosting::check(a.hyperparams)?,
         None if a.algorithm != crate::core::algorithms::logistic::NAME => {
             return Err(unsupported(format!(
                 "algorithm \"{}\" does not train on a distributed table yet",
                 a.algorithm
             ))
             .with_hint(format!(
-                "Train 'logistic' exactly from the shards' sums, or fit one of {} per shard with strategy => 'shard_ensemble'.",
+                "Train 'logistic' or 'gradient_boosting' exactly from the shards' sums and histograms, or fit one of {} per shard with strategy => 'shard_ensemble'.",
                 SHARD_ALGORITHMS.join(", ")
             )))
         }
@@ -228,20 +232,33 @@ pub(super) fn fit(
         .with_hint("Both parts need rows with a target."));
     }
 
-    let recipe = Recipe {
-        steps: summaries(&sql, train_rows, &traffic)?
-            .iter()
-            .map(|s| FeatureStep::Numeric(standardized_step(s)))
-            .collect(),
+    let gbdt = a.strategy.is_none() && a.algorithm == crate::core::algorithms::gradient_boosting::NAME;
+    let recipe = if gbdt {
+        // Boosting keeps NULLs as missing: its recipe needs no medians.
+        Recipe { steps: Vec::new() }
+    } else {
+        Recipe {
+            steps: summaries(&sql, train_rows, &traffic)?
+                .iter()
+                .map(|s| FeatureStep::Numeric(standardized_step(s)))
+                .collect(),
+        }
     };
     let fit_started = std::time::Instant::now();
-    let (algorithm, hyperparams, fitted, how) = match a.strategy {
+    let (algorithm, hyperparams, recipe, fitted, how) = match a.strategy {
+        None if gbdt => {
+            let positives = positives.unwrap_or(0.0);
+            let (recipe, hyperparams, fitted, how) =
+                boosting::fit(relation, &sql, a.hyperparams, train_rows, positives, &traffic)?;
+            (crate::core::algorithms::gradient_boosting::NAME.to_owned(), hyperparams, recipe, fitted, how)
+        }
         None => {
             let logistic = Logistic::from_json(a.hyperparams)?;
             let base_rate = positives.unwrap_or(0.0) / train_rows;
             let (fitted, passes) = newton_fit(&logistic, &recipe, &sql, base_rate, &traffic)?;
             let hyperparams = crate::core::algorithms::Algorithm::hyperparams(&logistic);
-            (logistic_name(), hyperparams, fitted, json!({"method": "newton", "newton_passes": passes}))
+            let how = json!({"method": "newton", "newton_passes": passes});
+            (logistic_name(), hyperparams, recipe, fitted, how)
         }
         Some(Strategy::ShardEnsemble) => {
             let base = crate::core::algorithms::build(a.algorithm, Task::Binary, a.hyperparams)?;
@@ -255,7 +272,7 @@ pub(super) fn fit(
                 "estimator_hyperparams": base.hyperparams(),
             });
             let how = json!({"method": "shard_ensemble", "members": members.len()});
-            (crate::core::algorithms::ensemble::BAGGING.to_owned(), hyperparams, fitted, how)
+            (crate::core::algorithms::ensemble::BAGGING.to_owned(), hyperparams, recipe, fitted, how)
         }
     };
     let fitted_at = std::time::Instant::now();
@@ -284,10 +301,11 @@ pub(super) fn fit(
         Ok::<_, pgrx::spi::Error>(())
     })
     .or_raise();
+    let metrics_bytes = 17 * (train.0.len() + test.0.len()) as u64;
     {
         let mut t = traffic.borrow_mut();
         t.queries += 1;
-        t.bytes += 17 * (train.0.len() + test.0.len()) as u64;
+        t.bytes += metrics_bytes;
     }
     let mut metrics =
         crate::core::train::measure_parts(Task::Binary, (&train.0, &train.1), (&test.0, &test.1))?;
@@ -297,6 +315,7 @@ pub(super) fn fit(
         "distribution_column": column,
         "queries": traffic.queries,
         "bytes_to_coordinator": traffic.bytes,
+        "metrics_bytes": metrics_bytes,
         "per_row_bytes": 17,
         "note": "the training moves sums (or one model per shard); only the metrics' (score, label) pairs are per row",
     });
@@ -364,8 +383,8 @@ fn newton_fit(
 }
 
 /// One model per shard, each fitted on its worker by `aimass._shard_fit` over the shard's
-/// training rows (Citus's `run_command_on_shards` runs the shards' statements in parallel), and
-/// their mean: only the members reach the coordinator.
+/// training rows (the shards' statements run in parallel), and their mean: only the members
+/// reach the coordinator.
 fn shard_ensemble(
     relation: &Relation,
     sql: &Sql,
@@ -379,41 +398,92 @@ fn shard_ensemble(
         hyperparams: a.hyperparams.to_string(),
     }
     .to_bytes()?;
-    let hex: String = spec.iter().map(|b| format!("{b:02x}")).collect();
-    // run_command_on_shards formats the statement with the shard's name for %s.
-    let command = format!(
-        "SELECT encode(aimass._shard_fit('\\x{hex}'::bytea, {}, {}), 'base64') FROM %s WHERE {}",
-        sql.features.replace('%', "%%"),
-        sql.y.replace('%', "%%"),
-        sql.train_rows().replace('%', "%%")
+    let call = call_with_spec("_shard_fit", &spec, "f, y");
+    // A shard without training rows fits nothing.
+    let members: Vec<Vec<u8>> =
+        on_every_shard(relation, sql, &call, Per::Shard, traffic)?.into_iter().flatten().collect();
+    crate::core::distributed::shard_ensemble(&members)
+}
+
+/// Where an aggregate over the training rows runs: one statement per shard, or one per worker
+/// over all of its shards (fewer connections and one result a worker).
+#[derive(Clone, Copy, PartialEq)]
+enum Per {
+    Shard,
+    Worker,
+}
+
+/// Runs `call`, an aimass aggregate over the training rows given as `f` (the features as
+/// float8[]) and `y` (the label), on every shard of `relation` once (a shard with several
+/// placements on the first), one statement per shard or per worker, all at once (Citus's
+/// `master_run_on_worker`, as `run_command_on_shards` does); returns each statement's result
+/// (`None` where it read no training rows) in shard order. A statement's failure is an error.
+fn on_every_shard(
+    relation: &Relation,
+    sql: &Sql,
+    call: &str,
+    per: Per,
+    traffic: &RefCell<Traffic>,
+) -> Result<Vec<Option<Vec<u8>>>> {
+    let group =
+        if per == Per::Worker { "n.nodename, n.nodeport" } else { "s.shardid, n.nodename, n.nodeport" };
+    let placements = format!(
+        "SELECT n.nodename::text, n.nodeport, array_agg(pg_catalog.shard_name(s.logicalrelid, s.shardid) ORDER BY s.shardid)
+           FROM (SELECT DISTINCT ON (s.shardid) s.logicalrelid, s.shardid, p.groupid
+                   FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p USING (shardid)
+                  WHERE s.logicalrelid = $1 AND p.shardstate = 1 ORDER BY s.shardid, p.groupid) s
+           JOIN pg_catalog.pg_dist_node n ON n.groupid = s.groupid AND n.noderole = 'primary'
+          GROUP BY {group} ORDER BY min(s.shardid)"
     );
-    let mut results = Vec::new();
+    let (mut hosts, mut ports, mut commands) =
+        (Vec::<String>::new(), Vec::<i32>::new(), Vec::<String>::new());
+    let rows = format!("SELECT {} AS f, {} AS y FROM", sql.features, sql.y);
     pgrx::Spi::connect(|c| {
-        let rows = c.select(
-            "SELECT shardid, success, result FROM pg_catalog.run_command_on_shards($1::regclass, $2) ORDER BY shardid",
-            None,
-            &[DatumWithOid::from(relation.oid), DatumWithOid::from(command.as_str())],
-        )?;
-        for row in rows {
-            let (shard, success, result) = (row.get::<i64>(1)?, row.get::<bool>(2)?, row.get::<String>(3)?);
-            results.push((shard.unwrap_or(0), success == Some(true), result.unwrap_or_default()));
+        for row in c.select(&placements, None, &[DatumWithOid::from(relation.oid)])? {
+            let shards = row.get::<Vec<String>>(3)?.unwrap_or_default();
+            let union = shards
+                .iter()
+                .map(|shard| format!("{rows} {shard} WHERE {}", sql.train_rows()))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ");
+            hosts.push(row.get::<String>(1)?.unwrap_or_default());
+            ports.push(row.get::<i32>(2)?.unwrap_or(0));
+            commands.push(format!("SELECT encode({call}, 'base64') FROM ({union}) r"));
         }
         Ok::<_, pgrx::spi::Error>(())
     })
     .or_raise();
-    let mut members = Vec::with_capacity(results.len());
-    for (shard, success, result) in results {
-        if !success {
-            return Err(AimassError::data(format!("the fit on shard {shard} failed")).with_detail(result));
+    let mut results = Vec::with_capacity(commands.len());
+    pgrx::Spi::connect(|c| {
+        let rows = c.select(
+            "SELECT success, result FROM pg_catalog.master_run_on_worker($1, $2, $3, true) WITH ORDINALITY r ORDER BY ordinality",
+            None,
+            &[DatumWithOid::from(hosts), DatumWithOid::from(ports), DatumWithOid::from(commands)],
+        )?;
+        for row in rows {
+            results.push((row.get::<bool>(1)?.unwrap_or(false), row.get::<String>(2)?.unwrap_or_default()));
         }
-        let bytes = base64_decode(&result)
-            .ok_or_else(|| AimassError::internal(format!("shard {shard} returned no model")))?;
-        let mut t = traffic.borrow_mut();
-        t.queries += 1;
-        t.bytes += result.len() as u64;
-        members.push(bytes);
-    }
-    crate::core::distributed::shard_ensemble(&members)
+        Ok::<_, pgrx::spi::Error>(())
+    })
+    .or_raise();
+    let mut t = traffic.borrow_mut();
+    t.queries += 1;
+    results
+        .into_iter()
+        .map(|(success, result)| {
+            if !success {
+                return Err(AimassError::data("a statement on a worker failed").with_detail(result));
+            }
+            t.bytes += result.len() as u64;
+            Ok(base64_decode(&result))
+        })
+        .collect()
+}
+
+/// The aggregate call `aimass.name('\x<spec>'::bytea, <args>)` with its spec as a literal.
+fn call_with_spec(name: &str, spec: &[u8], args: &str) -> String {
+    let hex: String = spec.iter().map(|b| format!("{b:02x}")).collect();
+    format!("aimass.{name}('\\x{hex}'::bytea, {args})")
 }
 
 /// PostgreSQL's base64 text (with its line breaks) as bytes; `None` when empty or not base64.
