@@ -237,3 +237,123 @@ REVOKE EXECUTE ON FUNCTION aimass.train(text, regclass, text, text, text, text[]
                                         double precision, integer, text, text, jsonb, integer, text, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimass.train(text, regclass, text, text, text, text[], text[], text, jsonb, jsonb, text,
                                        double precision, integer, text, text, jsonb, integer, text, text, text) TO aimass_analyst;
+
+-- The metric aggregates of numbers (auc, ks, gini, iv, psi) and of probabilities (log_loss,
+-- brier) move from internal states to bytea states: Citus computes a bytea state on each worker
+-- and combines them on the coordinator, where an internal state made it pull every row. The
+-- numeric states count each distinct value by flag (exact, and the same bits in any merge
+-- order); the transition functions change their state in place. The aggregates keep their
+-- names, arguments and results (CREATE OR REPLACE), so views and grants on them stay.
+CREATE FUNCTION aimass._value_counts_add(state bytea, value float8, flag boolean) RETURNS bytea
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'aimass_value_counts_add';
+CREATE FUNCTION aimass."_value_counts_combine"(
+	"a" bytea,
+	"b" bytea
+) RETURNS bytea
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_combine_wrapper';
+CREATE FUNCTION aimass."_value_counts_auc_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_auc_final_wrapper';
+CREATE FUNCTION aimass."_value_counts_ks_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_ks_final_wrapper';
+CREATE FUNCTION aimass."_value_counts_gini_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_gini_final_wrapper';
+CREATE FUNCTION aimass."_value_counts_iv_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_iv_final_wrapper';
+CREATE FUNCTION aimass."_value_counts_psi_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'value_counts_psi_final_wrapper';
+CREATE FUNCTION aimass._probabilities_add(state bytea, p float8, label boolean) RETURNS bytea
+    IMMUTABLE PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'aimass_probabilities_add';
+CREATE FUNCTION aimass."_probabilities_combine"(
+	"a" bytea,
+	"b" bytea
+) RETURNS bytea
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'probabilities_combine_wrapper';
+CREATE FUNCTION aimass."_log_loss_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'log_loss_final_wrapper';
+CREATE FUNCTION aimass."_brier_final"(
+	"state" bytea
+) RETURNS double precision
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'brier_final_wrapper';
+CREATE OR REPLACE AGGREGATE aimass.auc(score float8, label boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_auc_final,
+    COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.ks(score float8, label boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_ks_final,
+    COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.gini(score float8, label boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_gini_final,
+    COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.iv(value float8, label boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_iv_final,
+    COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.psi(value float8, is_reference boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_psi_final,
+    COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.log_loss(p float8, label boolean) (
+    SFUNC = aimass._probabilities_add, STYPE = bytea, FINALFUNC = aimass._log_loss_final,
+    COMBINEFUNC = aimass._probabilities_combine, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE aimass.brier(p float8, label boolean) (
+    SFUNC = aimass._probabilities_add, STYPE = bytea, FINALFUNC = aimass._brier_final,
+    COMBINEFUNC = aimass._probabilities_combine, PARALLEL = SAFE);
+CREATE AGGREGATE aimass._value_counts(value float8, flag boolean) (
+    SFUNC = aimass._value_counts_add, STYPE = bytea, COMBINEFUNC = aimass._value_counts_combine,
+    PARALLEL = SAFE);
+COMMENT ON AGGREGATE aimass._value_counts(float8, boolean) IS 'Internal (evaluate on a distributed table): the state of auc, ks, gini, iv and psi itself, each distinct value with its rows by flag; Citus computes it on the workers and combines it.';
+DROP FUNCTION aimass._pairs_add(internal, double precision, boolean),
+              aimass._pairs_combine(internal, internal),
+              aimass._pairs_serial(internal),
+              aimass._pairs_deserial(bytea, internal),
+              aimass._auc_final(internal),
+              aimass._ks_final(internal),
+              aimass._gini_final(internal),
+              aimass._iv_final(internal),
+              aimass._psi_final(internal),
+              aimass._probabilities_add(internal, double precision, boolean),
+              aimass._probabilities_combine(internal, internal),
+              aimass._probabilities_serial(internal),
+              aimass._probabilities_deserial(bytea, internal),
+              aimass._log_loss_final(internal),
+              aimass._brier_final(internal);
+REVOKE EXECUTE ON FUNCTION aimass._value_counts_add(bytea, double precision, boolean),
+                           aimass._value_counts_combine(bytea, bytea),
+                           aimass._value_counts_auc_final(bytea),
+                           aimass._value_counts_ks_final(bytea),
+                           aimass._value_counts_gini_final(bytea),
+                           aimass._value_counts_iv_final(bytea),
+                           aimass._value_counts_psi_final(bytea),
+                           aimass._probabilities_add(bytea, double precision, boolean),
+                           aimass._probabilities_combine(bytea, bytea),
+                           aimass._log_loss_final(bytea),
+                           aimass._brier_final(bytea),
+                           aimass._value_counts(double precision, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aimass._value_counts(double precision, boolean) TO aimass_analyst;

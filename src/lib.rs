@@ -17,7 +17,6 @@ pub mod gucs;
 pub mod host;
 pub mod idle_databases;
 pub mod json_arg;
-pub mod palloc_vec;
 pub mod progress;
 pub mod scoring;
 pub mod worker;

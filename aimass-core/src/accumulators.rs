@@ -1,121 +1,14 @@
-//! Accumulators behind the metric aggregates (`aimass.auc`, `ks`, `gini`, `iv`, `psi`, `log_loss`,
-//! `brier`): each can add a row, merge with another (parallel workers), round-trip through bytes,
-//! and give its metric. Rows with a NULL label (or NULL flag) are skipped.
+//! Accumulators behind the metric aggregates of text values (`aimass.iv`, `psi`) and of
+//! probabilities (`log_loss`, `brier`): each can add a row, merge with another (parallel
+//! workers), round-trip through bytes, and give its metric. Rows with a NULL label (or NULL flag)
+//! are skipped. Numeric values are counted by [`crate::counted_values`].
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-use crate::binning;
-use crate::metrics::auc_ks;
-use crate::stability::{psi_counts, psi_numeric};
+use crate::error::{AimassError, Result};
+use crate::stability::psi_counts;
 use crate::woe::{information_value, BinCounts};
-
-/// Every (value, flag) pair: scores with labels, or values with a reference flag.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Pairs {
-    pub values: Vec<f64>,
-    pub flags: Vec<bool>,
-}
-
-impl Pairs {
-    /// Adds a row; a NULL value is kept as NaN (it has a bin of its own in IV and PSI).
-    pub fn add(&mut self, value: Option<f64>, flag: bool) {
-        self.values.push(value.unwrap_or(f64::NAN));
-        self.flags.push(flag);
-    }
-
-    /// About the bytes the state holds.
-    pub fn bytes(&self) -> u128 {
-        (self.values.capacity() * 8 + self.flags.capacity()) as u128
-    }
-
-    pub fn merge(&mut self, other: Pairs) {
-        self.values.extend(other.values);
-        self.flags.extend(other.flags);
-    }
-
-    /// The pairs as slices, which the metrics read.
-    pub fn view(&self) -> PairsView<'_> {
-        PairsView { values: &self.values, flags: &self.flags }
-    }
-
-    pub fn auc(&self) -> Option<f64> {
-        self.view().auc()
-    }
-
-    pub fn ks(&self) -> Option<f64> {
-        self.view().ks()
-    }
-
-    pub fn gini(&self) -> Option<f64> {
-        self.view().gini()
-    }
-
-    pub fn iv(&self) -> Option<f64> {
-        self.view().iv()
-    }
-
-    pub fn psi(&self) -> Option<f64> {
-        self.view().psi()
-    }
-}
-
-/// (value, flag) pairs held elsewhere (the extension keeps its aggregate states in PostgreSQL
-/// memory): the metrics of [`Pairs`], read from slices of equal length. Serializes as [`Pairs`]
-/// does.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct PairsView<'a> {
-    pub values: &'a [f64],
-    pub flags: &'a [bool],
-}
-
-impl PairsView<'_> {
-    /// (scores, labels) of the rows with a score.
-    fn scored(&self) -> (Vec<f64>, Vec<f64>) {
-        self.values
-            .iter()
-            .zip(self.flags)
-            .filter(|(v, _)| !v.is_nan())
-            .map(|(&v, &f)| (v, f as u8 as f64))
-            .unzip()
-    }
-
-    pub fn auc(&self) -> Option<f64> {
-        let (s, y) = self.scored();
-        Some(auc_ks(&s, &y).0).filter(|x| !x.is_nan())
-    }
-
-    pub fn ks(&self) -> Option<f64> {
-        let (s, y) = self.scored();
-        Some(auc_ks(&s, &y).1).filter(|x| !x.is_nan())
-    }
-
-    pub fn gini(&self) -> Option<f64> {
-        self.auc().map(|a| 2.0 * a - 1.0)
-    }
-
-    /// IV of the values against the flags as labels, over the default bins of the values.
-    pub fn iv(&self) -> Option<f64> {
-        let mut sorted: Vec<f64> = self.values.iter().copied().filter(|v| !v.is_nan()).collect();
-        sorted.sort_unstable_by(f64::total_cmp);
-        let edges = binning::decile_edges(&sorted);
-        let mut bins = vec![BinCounts::default(); binning::bin_count(&edges)];
-        for (&v, &bad) in self.values.iter().zip(self.flags) {
-            let b = &mut bins[binning::bin_of(&edges, v)];
-            if bad {
-                b.bad += 1.0
-            } else {
-                b.good += 1.0
-            }
-        }
-        Some(information_value(&bins)).filter(|x| !x.is_nan())
-    }
-
-    /// PSI of the non-reference rows against the reference rows.
-    pub fn psi(&self) -> Option<f64> {
-        Some(psi_numeric(self.values, self.flags)).filter(|x| !x.is_nan())
-    }
-}
 
 /// Counts per category (NULL a category of its own) and flag.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -201,35 +94,28 @@ impl ProbabilitySums {
     pub fn brier(&self) -> Option<f64> {
         (self.n > 0.0).then(|| self.brier / self.n)
     }
+
+    /// The sums as 24 bytes (log loss, Brier, rows; little-endian): the aggregates' `bytea` state.
+    pub fn to_bytes(&self) -> [u8; 24] {
+        let mut out = [0u8; 24];
+        for (i, x) in [self.log_loss, self.brier, self.n].iter().enumerate() {
+            out[8 * i..8 * i + 8].copy_from_slice(&x.to_le_bytes());
+        }
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<ProbabilitySums> {
+        if bytes.len() != 24 {
+            return Err(AimassError::internal("an aimass aggregate state is malformed"));
+        }
+        let at = |i: usize| f64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+        Ok(ProbabilitySums { log_loss: at(0), brier: at(1), n: at(2) })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn merged_halves_equal_the_whole() {
-        let mut whole = Pairs::default();
-        let (mut a, mut b) = (Pairs::default(), Pairs::default());
-        for i in 0..100 {
-            let v = Some(((i * 37) % 100) as f64);
-            let f = (i * 7) % 3 == 0;
-            whole.add(v, f);
-            if i < 40 {
-                a.add(v, f)
-            } else {
-                b.add(v, f)
-            }
-        }
-        a.merge(b);
-        assert_eq!(a.auc(), whole.auc());
-        assert_eq!(a.iv(), whole.iv());
-        assert!((whole.gini().unwrap() - (2.0 * whole.auc().unwrap() - 1.0)).abs() < 1e-15);
-        let bytes = postcard::to_allocvec(&a).unwrap();
-        assert_eq!(postcard::from_bytes::<Pairs>(&bytes).unwrap(), a);
-        // A view writes the same bytes (the extension's parallel workers send views).
-        assert_eq!(postcard::to_allocvec(&a.view()).unwrap(), bytes);
-    }
 
     #[test]
     fn probability_sums() {
@@ -239,6 +125,8 @@ mod tests {
         let ll = -((0.8f64).ln() + (0.7f64).ln()) / 2.0;
         assert!((s.log_loss().unwrap() - ll).abs() < 1e-15);
         assert!((s.brier().unwrap() - (0.04 + 0.09) / 2.0).abs() < 1e-15);
+        assert_eq!(ProbabilitySums::from_bytes(&s.to_bytes()).unwrap(), s);
+        assert!(ProbabilitySums::from_bytes(&[0u8; 23]).is_err());
     }
 
     #[test]

@@ -6,10 +6,22 @@ use crate::stats;
 
 /// The distinct deciles (10 %, …, 90 %) of sorted present values: the edges of the default bins.
 pub fn decile_edges(sorted: &[f64]) -> Vec<f64> {
-    if sorted.is_empty() {
+    decile_edges_by_rank(sorted.len(), |r| sorted[r])
+}
+
+/// [`decile_edges`] of `n` values known through `at(rank)`, the value of 0-based rank `rank` in
+/// ascending order (values held as distinct values with counts).
+pub fn decile_edges_by_rank(n: usize, mut at: impl FnMut(usize) -> f64) -> Vec<f64> {
+    if n == 0 {
         return Vec::new();
     }
-    distinct((1..10).map(|d| stats::quantile_sorted(sorted, d as f64 / 10.0)).collect())
+    distinct(
+        (1..10)
+            .map(|d| {
+                stats::quantile_by_rank(n, d as f64 / 10.0, |r| Ok::<f64, ()>(at(r))).unwrap_or(f64::NAN)
+            })
+            .collect(),
+    )
 }
 
 /// [`decile_edges`] of values in any order without NaN (reordered; no full sort).

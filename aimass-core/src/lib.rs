@@ -6,6 +6,7 @@ pub mod algorithms;
 pub mod artifact;
 pub mod binning;
 pub mod clean;
+pub mod counted_values;
 pub mod curves;
 pub mod data;
 pub mod distributed;

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::counted_values::ValueCounts;
+
 /// Metrics of a binary classifier on labelled rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinaryMetrics {
@@ -51,11 +53,10 @@ pub fn auc_ks(scores: &[f64], labels: &[f64]) -> (f64, f64) {
     // (score, label) pairs sorted by descending score: contiguous, so the sort stays in cache.
     let mut pairs: Vec<(f64, bool)> = scores.iter().zip(labels).map(|(&s, &y)| (s, y == 1.0)).collect();
     pairs.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut fp, mut area, mut ks) = (0.0, 0.0, 0.0, 0.0f64);
     let mut i = 0;
-    while i < pairs.len() {
-        // One step of the curve per distinct score: ties move diagonally (counted half).
-        let s = pairs[i].0;
+    let steps = std::iter::from_fn(|| {
+        // One step of the curve per distinct score.
+        let &(s, _) = pairs.get(i)?;
         let (mut dtp, mut dfp) = (0.0, 0.0);
         while i < pairs.len() && pairs[i].0 == s {
             if pairs[i].1 {
@@ -65,6 +66,20 @@ pub fn auc_ks(scores: &[f64], labels: &[f64]) -> (f64, f64) {
             }
             i += 1;
         }
+        Some((dtp, dfp))
+    });
+    auc_ks_of_steps(pos, neg, steps)
+}
+
+/// [`auc_ks`] from the ROC curve's steps: one (positives, negatives) pair per distinct score, in
+/// descending order of score; ties move diagonally (counted half). With counts that are whole
+/// numbers the result does not depend on how the rows were gathered into steps.
+pub fn auc_ks_of_steps(pos: f64, neg: f64, steps: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
+    if pos == 0.0 || neg == 0.0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let (mut tp, mut fp, mut area, mut ks) = (0.0, 0.0, 0.0, 0.0f64);
+    for (dtp, dfp) in steps {
         area += dfp * (tp + dtp / 2.0);
         tp += dtp;
         fp += dfp;
@@ -93,6 +108,45 @@ pub fn binary(p: &[f64], labels: &[f64], threshold: f64) -> BinaryMetrics {
             (false, true) => c.fn_ += 1,
         }
     }
+    assembled(n, (auc, ks), (log_loss, brier), threshold, c)
+}
+
+/// [`binary`] of scores held as [`ValueCounts`] (each distinct score with its negatives and
+/// positives; NULL scores left out): AUC, KS and the confusion matrix are the rows' own bit for
+/// bit, log loss and Brier the same sums added per distinct score (to rounding). What a
+/// distributed table's workers send instead of their rows.
+pub fn binary_of_counts(scores: &ValueCounts, threshold: f64) -> BinaryMetrics {
+    let (auc, ks) = (scores.auc().unwrap_or(f64::NAN), scores.ks().unwrap_or(f64::NAN));
+    let eps = 1e-15;
+    let (mut log_loss, mut brier, mut n) = (0.0, 0.0, 0usize);
+    let mut c = Confusion { tp: 0, fp: 0, tn: 0, fn_: 0 };
+    for (&pi, &[neg, pos]) in scores.values.iter().zip(&scores.counts) {
+        let q = pi.clamp(eps, 1.0 - eps);
+        let (neg_f, pos_f) = (neg as f64, pos as f64);
+        log_loss -= pos_f * q.ln() + neg_f * (1.0 - q).ln();
+        brier += pos_f * (pi - 1.0).powi(2) + neg_f * pi.powi(2);
+        let (neg, pos) = (neg as usize, pos as usize);
+        n += neg + pos;
+        if pi >= threshold {
+            c.tp += pos;
+            c.fp += neg;
+        } else {
+            c.fn_ += pos;
+            c.tn += neg;
+        }
+    }
+    assembled(n, (auc, ks), (log_loss, brier), threshold, c)
+}
+
+/// The binary metrics of `n` rows from their AUC and KS, the sums of their log losses and
+/// squared errors, and their confusion matrix at `threshold`.
+fn assembled(
+    n: usize,
+    (auc, ks): (f64, f64),
+    (log_loss, brier): (f64, f64),
+    threshold: f64,
+    c: Confusion,
+) -> BinaryMetrics {
     let nf = n as f64;
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     let precision = ratio(c.tp, c.tp + c.fp);
@@ -203,5 +257,20 @@ mod tests {
         let m = regression(&[1.0, 2.0, 3.0], &[1.0, 2.0, 5.0]);
         assert!((m.rmse - (4.0f64 / 3.0).sqrt()).abs() < 1e-12);
         assert!((m.mae - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn binary_metrics_of_counts_equal_those_of_the_rows() {
+        let p: Vec<f64> = (0..300).map(|i| ((i * 37) % 50) as f64 / 50.0).collect();
+        let y: Vec<f64> = (0..300).map(|i| ((i * 7) % 3 == 0) as u8 as f64).collect();
+        let rows = binary(&p, &y, 0.5);
+        let counts = ValueCounts::of_rows(p.iter().zip(&y).map(|(&p, &y)| (Some(p), y == 1.0)));
+        let of_counts = binary_of_counts(&counts, 0.5);
+        assert_eq!(of_counts.auc.to_bits(), rows.auc.to_bits());
+        assert_eq!(of_counts.ks.to_bits(), rows.ks.to_bits());
+        assert_eq!(of_counts.confusion_matrix, rows.confusion_matrix);
+        assert_eq!((of_counts.rows, of_counts.accuracy, of_counts.f1), (rows.rows, rows.accuracy, rows.f1));
+        assert!((of_counts.log_loss - rows.log_loss).abs() < 1e-12);
+        assert!((of_counts.brier - rows.brier).abs() < 1e-12);
     }
 }

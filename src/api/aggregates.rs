@@ -1,26 +1,28 @@
 //! The metric aggregates: `aimass.auc`, `ks`, `gini`, `iv`, `psi`, `log_loss` and `brier`, usable
-//! with GROUP BY from any SQL client. Each keeps its `internal` state in the aggregate's memory
-//! context, with combine, serial and deserial functions so PostgreSQL can run them in parallel
-//! workers.
+//! with GROUP BY from any SQL client, in parallel workers, and on Citus distributed tables, where
+//! Citus computes each shard's state on its worker and combines them on the coordinator.
 //!
-//! The states are exact (every value is kept). The numeric ones (auc, ks, gini, iv, psi of
-//! numbers) keep their values in PostgreSQL memory ([`PallocVec`]), so PostgreSQL accounts for
-//! them: a hash aggregate whose states pass work_mem × hash_mem_multiplier spills its further
-//! groups to disk, as for array_agg, and an allocation PostgreSQL refuses is its own ERROR. The
-//! category counts of iv and psi of text are a Rust hash table (its size is the number of
-//! distinct categories). What every state holds is also counted together for the whole backend,
-//! each state's share updated whenever it grows, and the total of all the states alive (every
-//! group of a GROUP BY, every aggregate of the query) is bounded by `aimass.max_memory` (54000
-//! beyond it); a state's share leaves the total when its memory context goes.
+//! The states are exact. Those of numbers (auc, ks, gini, iv, psi) count each distinct value by
+//! flag ([`ValueCounts`], in the `bytea` form of [`growing`], which takes rows in place); those of
+//! probabilities (log_loss, brier) are three sums in 24 bytes. Both are `bytea`, not `internal`:
+//! Citus sends only a state whose type has a text form, and an `internal` state makes it pull
+//! every row to the coordinator instead. They live in the aggregate's memory context, so
+//! PostgreSQL accounts for them (a hash aggregate past work_mem × hash_mem_multiplier spills its
+//! further groups to disk), and whenever a state grows, everything that context holds (all the
+//! groups' states of the aggregation) is bounded by `aimass.max_memory` (54000 beyond it).
+//!
+//! The category counts of iv and psi of text are an `internal` Rust hash table (its size is the
+//! number of distinct categories), counted together for the whole backend against
+//! `aimass.max_memory`; on a distributed table Citus gathers their rows on the coordinator.
 
 use pgrx::prelude::*;
 use pgrx::{Internal, PgMemoryContexts};
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::core::accumulators::{CategoryCounts, Pairs, PairsView, ProbabilitySums};
-use crate::core::error::AimassError;
+use crate::core::accumulators::{CategoryCounts, ProbabilitySums};
+use crate::core::counted_values::{growing, ValueCounts};
+use crate::core::error::{AimassError, ErrorKind};
 use crate::error::{raise, OrRaise};
-use crate::palloc_vec::PallocVec;
 
 thread_local! {
     /// The bytes counted by every aggregate state alive in this backend.
@@ -137,120 +139,162 @@ fn deserial<T: DeserializeOwned + Default>(
     out
 }
 
-// (value, flag) pairs: auc, ks, gini, iv and psi of numbers, in PostgreSQL memory.
+// Counted values: auc, ks, gini, iv and psi of numbers, in a bytea state.
 
-/// The pairs of one state: values (NULL as NaN) and flags, in the aggregate's memory context.
-struct PgPairs {
-    values: PallocVec<f64>,
-    flags: PallocVec<bool>,
+/// Adds `(value, flag)` to a counted-values state (`aimass._value_counts_add(bytea, float8,
+/// boolean)`), in place while its tail has room.
+///
+/// # Safety
+/// Called by PostgreSQL's function manager only, with the arguments of its SQL declaration.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn aimass_value_counts_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let Some(flag) = (unsafe { pgrx::fcinfo::pg_getarg::<bool>(fcinfo, 2) }) else {
+        return unsafe { bytea_transition(fcinfo, |_| Ok(None)) };
+    };
+    let value = unsafe { pgrx::fcinfo::pg_getarg::<f64>(fcinfo, 1) };
+    unsafe {
+        bytea_transition(fcinfo, |state| {
+            let Some(state) = state else {
+                let counts = ValueCounts::of_rows([(value, flag)]);
+                return written(&counts, growing::FIRST_TAIL).map(Some);
+            };
+            if growing::push(state, value, flag)? {
+                return Ok(None);
+            }
+            let (counts, tail) = growing::grown(state)?;
+            let mut bytes = written(&counts, tail)?;
+            growing::push(&mut bytes, value, flag)?;
+            Ok(Some(bytes))
+        })
+    }
 }
 
-impl PgPairs {
-    fn new(context: pg_sys::MemoryContext) -> Self {
-        PgPairs { values: PallocVec::new(context), flags: PallocVec::new(context) }
-    }
-
-    fn view(&self) -> PairsView<'_> {
-        PairsView { values: self.values.as_slice(), flags: self.flags.as_slice() }
-    }
-
-    fn allocated(&self) -> u128 {
-        self.values.allocated() + self.flags.allocated()
-    }
-
-    fn append(&mut self, other: PairsView<'_>) {
-        self.values.extend_from_slice(other.values);
-        self.flags.extend_from_slice(other.flags);
-    }
+#[no_mangle]
+pub extern "C" fn pg_finfo_aimass_value_counts_add() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
 }
 
-fn pairs_state(internal: &mut Internal, fcinfo: pg_sys::FunctionCallInfo) -> &mut Held<PgPairs> {
-    state_made(internal, fcinfo, PgPairs::new)
+/// The bytes of a state holding `counts` and an empty tail of `tail` rows, after checking that
+/// it fits in a `bytea` (1 GB).
+fn written(counts: &ValueCounts, tail: usize) -> crate::core::error::Result<Vec<u8>> {
+    let size = growing::bytes_for(counts.values.len(), tail);
+    if size > MAX_STATE {
+        return Err(AimassError::new(
+            ErrorKind::LimitExceeded,
+            format!("an aimass aggregate state of {} distinct values would pass 1 GB", counts.values.len()),
+        )
+        .with_hint(
+            "Aggregate fewer rows at once, or round the values (the state keeps each distinct value).",
+        ));
+    }
+    let mut bytes = vec![0u8; size as usize];
+    growing::write(counts, tail, &mut bytes)?;
+    Ok(bytes)
 }
 
-#[pg_extern(immutable, parallel_safe, name = "_pairs_add")]
-fn pairs_add(
-    mut s: Internal,
-    value: Option<f64>,
-    flag: Option<bool>,
+/// The largest state: a bytea's payload under PostgreSQL's 1 GB allocation limit.
+const MAX_STATE: u128 = 0x3fff_ffff - pg_sys::VARHDRSZ as u128;
+
+/// Runs the transition of a `bytea` state at argument 0: `update` changes the state's bytes in
+/// place (it returns `None`), or returns the bytes of a new one (the first row's, or a state that
+/// outgrew its room). PostgreSQL allows a transition function to change its state in place in
+/// an aggregate; one that is not a plain value (a caller's literal can be compressed or short)
+/// is copied first. A new state counts against aimass.max_memory with everything the
+/// aggregate's memory context holds (all the groups' states of one aggregation).
+unsafe fn bytea_transition(
     fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    if let Some(flag) = flag {
-        let held = pairs_state(&mut s, fcinfo);
-        let allocated = held.state.allocated();
-        held.state.values.push(value.filter(|v| !v.is_nan()).unwrap_or(f64::NAN));
-        held.state.flags.push(flag);
-        // Counted each time the state grows its buffers (a doubling): few checks per state.
-        if held.state.allocated() != allocated {
-            let now = held.state.allocated();
-            held.holds(now);
+    update: impl FnOnce(Option<&mut [u8]>) -> crate::core::error::Result<Option<Vec<u8>>>,
+) -> pg_sys::Datum {
+    let context = agg_context(fcinfo);
+    let state = if unsafe { pgrx::fcinfo::pg_arg_is_null(fcinfo, 0) } {
+        None
+    } else {
+        let datum = unsafe { pgrx::fcinfo::pg_getarg_datum_raw(fcinfo, 0) };
+        let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
+        // SAFETY: a non-NULL bytea argument points at a varlena; a plain one (4-byte header,
+        // not compressed, not external) is used as it is, any other is detoasted into a copy.
+        let plain = unsafe { pgrx::varlena::varatt_is_4b_u(raw) };
+        let v = if plain { raw } else { unsafe { pg_sys::pg_detoast_datum_copy(raw) } };
+        Some(v)
+    };
+    // SAFETY: `v` is a plain varlena of VARSIZE bytes, owned by this aggregate (or a copy).
+    let bytes = state.map(|v| unsafe {
+        let len = pgrx::varlena::varsize_4b(v) - pg_sys::VARHDRSZ;
+        std::slice::from_raw_parts_mut(pgrx::varlena::vardata_4b(v) as *mut u8, len)
+    });
+    match update(bytes).or_raise() {
+        None => match state {
+            Some(v) => pg_sys::Datum::from(v),
+            None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
+        },
+        Some(new) => {
+            // SAFETY: the aggregate's own memory context.
+            let held = unsafe { pg_sys::MemoryContextMemAllocated(context, true) } as u128;
+            crate::core::memory::reserve(
+                held + new.len() as u128,
+                "the states of this aimass aggregate",
+                "Aggregate fewer rows, or fewer groups at once (the states are exact: each distinct value is kept).",
+            )
+            .or_raise();
+            pgrx::varlena::rust_byte_slice_to_bytea(&new).into_pg().into()
         }
     }
-    s
 }
 
-#[pg_extern(immutable, parallel_safe, name = "_pairs_combine")]
-fn pairs_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    let (mut a, b) = (a.unwrap_or_default(), b.unwrap_or_default());
-    let Some(other) = finished::<PgPairs>(&b) else { return a };
-    let held = pairs_state(&mut a, fcinfo);
-    held.state.append(other.view());
-    let now = held.state.allocated();
-    held.holds(now);
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_combine")]
+fn value_counts_combine(
+    a: Option<&[u8]>,
+    b: Option<&[u8]>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<Vec<u8>> {
+    let context = agg_context(fcinfo);
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        (a, b) => return a.or(b).map(<[u8]>::to_vec),
+    };
+    let merged = growing::read(a).and_then(|a| a.merged(&growing::read(b)?)).or_raise();
     crate::core::interrupt::check().or_raise();
-    a
+    let bytes = written(&merged, 0).or_raise();
+    // SAFETY: the aggregate's own memory context.
+    let held = unsafe { pg_sys::MemoryContextMemAllocated(context, true) } as u128;
+    crate::core::memory::reserve(
+        held + bytes.len() as u128,
+        "the states of this aimass aggregate",
+        "Aggregate fewer rows, or fewer groups at once (the states are exact: each distinct value is kept).",
+    )
+    .or_raise();
+    Some(bytes)
 }
 
-/// The same bytes as a serialized `Pairs`.
-#[pg_extern(immutable, parallel_safe, strict, name = "_pairs_serial")]
-fn pairs_serial(s: Internal) -> Vec<u8> {
-    let p = pairs(&s).unwrap_or_else(|| raise(AimassError::internal("aggregate state missing")));
-    postcard::to_allocvec(&p)
-        .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot serialize: {e}"))))
+fn counted(state: Option<&[u8]>) -> Option<ValueCounts> {
+    state.map(|s| growing::read(s).or_raise())
 }
 
-#[pg_extern(immutable, parallel_safe, strict, name = "_pairs_deserial")]
-fn pairs_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    let v: Pairs = postcard::from_bytes(bytes)
-        .unwrap_or_else(|e| raise(AimassError::internal(format!("cannot deserialize: {e}"))));
-    if v.values.len() != v.flags.len() {
-        raise(AimassError::internal("a serialized aggregate state is inconsistent"));
-    }
-    let mut out = Internal::from(None);
-    let held = pairs_state(&mut out, fcinfo);
-    held.state.append(v.view());
-    let now = held.state.allocated();
-    held.holds(now);
-    out
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_auc_final")]
+fn value_counts_auc_final(state: Option<&[u8]>) -> Option<f64> {
+    counted(state)?.auc()
 }
 
-fn pairs(s: &Internal) -> Option<PairsView<'_>> {
-    finished::<PgPairs>(s).map(PgPairs::view)
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_ks_final")]
+fn value_counts_ks_final(state: Option<&[u8]>) -> Option<f64> {
+    counted(state)?.ks()
 }
 
-#[pg_extern(immutable, parallel_safe, name = "_auc_final")]
-fn auc_final(s: Internal) -> Option<f64> {
-    pairs(&s)?.auc()
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_gini_final")]
+fn value_counts_gini_final(state: Option<&[u8]>) -> Option<f64> {
+    counted(state)?.gini()
 }
 
-#[pg_extern(immutable, parallel_safe, name = "_ks_final")]
-fn ks_final(s: Internal) -> Option<f64> {
-    pairs(&s)?.ks()
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_iv_final")]
+fn value_counts_iv_final(state: Option<&[u8]>) -> Option<f64> {
+    counted(state)?.iv()
 }
 
-#[pg_extern(immutable, parallel_safe, name = "_gini_final")]
-fn gini_final(s: Internal) -> Option<f64> {
-    pairs(&s)?.gini()
-}
-
-#[pg_extern(immutable, parallel_safe, name = "_iv_final")]
-fn iv_final(s: Internal) -> Option<f64> {
-    pairs(&s)?.iv()
-}
-
-#[pg_extern(immutable, parallel_safe, name = "_psi_final")]
-fn psi_final(s: Internal) -> Option<f64> {
-    pairs(&s)?.psi()
+#[pg_extern(immutable, parallel_safe, name = "_value_counts_psi_final")]
+fn value_counts_psi_final(state: Option<&[u8]>) -> Option<f64> {
+    counted(state)?.psi()
 }
 
 // Category counts: iv and psi of text.
@@ -303,80 +347,85 @@ fn categories_psi_final(s: Internal) -> Option<f64> {
     finished::<CategoryCounts>(&s)?.psi()
 }
 
-// Probability sums: log_loss and brier.
+// Probability sums: log_loss and brier, in a bytea state of 24 bytes changed in place.
 
-#[pg_extern(immutable, parallel_safe, name = "_probabilities_add")]
-fn probabilities_add(
-    mut s: Internal,
-    p: Option<f64>,
-    label: Option<bool>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    if let (Some(p), Some(label)) = (p, label) {
-        if !(0.0..=1.0).contains(&p) {
-            raise(
-                AimassError::invalid_parameter(format!("probability {p} is outside [0, 1]")).with_hint(
-                    "log_loss and brier take predicted probabilities, such as aimass.predict_proba.",
-                ),
-            );
-        }
-        state::<ProbabilitySums>(&mut s, fcinfo).state.add(p, label);
+/// Adds `(p, label)` to the sums of a log-loss or Brier state
+/// (`aimass._probabilities_add(bytea, float8, boolean)`).
+///
+/// # Safety
+/// Called by PostgreSQL's function manager only, with the arguments of its SQL declaration.
+#[pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn aimass_probabilities_add(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let p = unsafe { pgrx::fcinfo::pg_getarg::<f64>(fcinfo, 1) };
+    let label = unsafe { pgrx::fcinfo::pg_getarg::<bool>(fcinfo, 2) };
+    unsafe {
+        bytea_transition(fcinfo, |state| {
+            let (Some(p), Some(label)) = (p, label) else { return Ok(None) };
+            if !(0.0..=1.0).contains(&p) {
+                return Err(AimassError::invalid_parameter(format!("probability {p} is outside [0, 1]"))
+                    .with_hint(
+                        "log_loss and brier take predicted probabilities, such as aimass.predict_proba.",
+                    ));
+            }
+            let mut sums =
+                state.as_deref().map_or(Ok(ProbabilitySums::default()), ProbabilitySums::from_bytes)?;
+            sums.add(p, label);
+            match state {
+                Some(s) => {
+                    s.copy_from_slice(&sums.to_bytes());
+                    Ok(None)
+                }
+                None => Ok(Some(sums.to_bytes().to_vec())),
+            }
+        })
     }
-    s
+}
+
+#[no_mangle]
+pub extern "C" fn pg_finfo_aimass_probabilities_add() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+fn probability_sums(state: Option<&[u8]>) -> Option<ProbabilitySums> {
+    state.map(|s| ProbabilitySums::from_bytes(s).or_raise())
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_probabilities_combine")]
-fn probabilities_combine(
-    a: Option<Internal>,
-    b: Option<Internal>,
-    fcinfo: pg_sys::FunctionCallInfo,
-) -> Internal {
-    combine::<ProbabilitySums>(a, b, fcinfo, ProbabilitySums::merge, |_| 0)
-}
-
-#[pg_extern(immutable, parallel_safe, strict, name = "_probabilities_serial")]
-fn probabilities_serial(s: Internal) -> Vec<u8> {
-    serial::<ProbabilitySums>(s)
-}
-
-#[pg_extern(immutable, parallel_safe, strict, name = "_probabilities_deserial")]
-fn probabilities_deserial(bytes: &[u8], _s: Internal, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-    deserial::<ProbabilitySums>(bytes, fcinfo, |_| 0)
+fn probabilities_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
+    let mut sums = probability_sums(a).unwrap_or_default();
+    sums.merge(probability_sums(b)?);
+    Some(sums.to_bytes().to_vec())
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_log_loss_final")]
-fn log_loss_final(s: Internal) -> Option<f64> {
-    finished::<ProbabilitySums>(&s)?.log_loss()
+fn log_loss_final(state: Option<&[u8]>) -> Option<f64> {
+    probability_sums(state)?.log_loss()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_brier_final")]
-fn brier_final(s: Internal) -> Option<f64> {
-    finished::<ProbabilitySums>(&s)?.brier()
+fn brier_final(state: Option<&[u8]>) -> Option<f64> {
+    probability_sums(state)?.brier()
 }
 
 pgrx::extension_sql_file!(
     "../../sql/schema/metric_aggregates.sql",
     name = "metric_aggregates",
     requires = [
-        pairs_add,
-        pairs_combine,
-        pairs_serial,
-        pairs_deserial,
-        auc_final,
-        ks_final,
-        gini_final,
-        iv_final,
-        psi_final,
+        value_counts_combine,
+        value_counts_auc_final,
+        value_counts_ks_final,
+        value_counts_gini_final,
+        value_counts_iv_final,
+        value_counts_psi_final,
         categories_add,
         categories_combine,
         categories_serial,
         categories_deserial,
         categories_iv_final,
         categories_psi_final,
-        probabilities_add,
         probabilities_combine,
-        probabilities_serial,
-        probabilities_deserial,
         log_loss_final,
         brier_final
     ]

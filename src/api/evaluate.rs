@@ -1,11 +1,15 @@
 //! `aimass.evaluate`: metrics of a model on any labelled relation, scored row by row through the
-//! same path as inline `predict_proba`.
+//! same path as inline `predict_proba`. On a Citus distributed table a binary model's metrics come
+//! from the workers: each scores its shards' rows and sends the counts of its distinct scores by
+//! label (the `aimass._value_counts` aggregate, which Citus pushes down and combines), not the
+//! rows.
 
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
-use crate::catalog::relation::Relation;
+use crate::catalog::citus::{self, Placement};
+use crate::catalog::relation::{ReadAs, Relation};
 use crate::catalog::{deployments, projects};
 use crate::core::data::Column;
 use crate::core::error::{AimassError, Result};
@@ -75,6 +79,11 @@ fn run(
         None => &model.target.name,
     };
     let tcol = relation.column(target)?;
+    if model.task() == Task::Binary {
+        if let Placement::Distributed { .. } = citus::placement(relation_oid) {
+            return on_the_workers(m, project, &relation, target, tcol.read_as, threshold);
+        }
+    }
     let (columns, mut extra) = batch::read(model, &relation, &[(target.to_owned(), tcol.read_as)])?;
     let target_column: Column = extra.pop().ok_or_else(|| AimassError::internal("target not read"))?;
     // An anomaly model trained without labels is measured against any binary column.
@@ -105,6 +114,57 @@ fn run(
         project,
         m.id,
         &json!({"relation": relation.sql_name, "target": target, "rows": rows.len()}),
+    );
+    Ok(out)
+}
+
+/// [`run`] for a binary model on a distributed table: the scores' counts by label from the
+/// workers, the metrics from the counts (AUC, KS and the confusion matrix equal the local
+/// copy's bit for bit; log loss and Brier to rounding).
+fn on_the_workers(
+    m: &LoadedModel,
+    project: Option<&str>,
+    relation: &Relation,
+    target: &str,
+    target_read_as: ReadAs,
+    threshold: f64,
+) -> Result<serde_json::Value> {
+    let positive = m.model.target.positive.clone().unwrap_or_default();
+    let y = crate::api::train::distributed::label_sql(target, target_read_as, &positive);
+    let query = format!(
+        "SELECT aimass._value_counts(aimass.predict_proba({}::bigint, t), {y} = 1),
+                count(*) FILTER (WHERE {y} IS NULL)
+           FROM {} t",
+        m.id, relation.sql_name
+    );
+    let (state, null_rows) = pgrx::Spi::connect(|c| {
+        let row = c.select(&query, Some(1), &[])?.first();
+        Ok::<_, pgrx::spi::Error>((row.get::<Vec<u8>>(1)?, row.get::<i64>(2)?.unwrap_or(0)))
+    })
+    .map_err(|e| AimassError::internal(format!("evaluate on the workers: {e}")))?;
+    let counts =
+        state.map(|s| crate::core::counted_values::growing::read(&s)).transpose()?.unwrap_or_default();
+    if counts.values.is_empty() {
+        return Err(AimassError::data(format!(
+            "relation {} has no rows with a known target",
+            relation.sql_name
+        )));
+    }
+    let metrics = crate::core::metrics::binary_of_counts(&counts, threshold);
+    let mut out = serde_json::to_value(&metrics)
+        .map_err(|e| AimassError::internal(format!("cannot encode metrics: {e}")))?;
+    out["model_id"] = json!(m.id);
+    out["null_target_rows"] = json!(null_rows);
+    out["distributed"] = json!({
+        "engine": "citus",
+        "distinct_scores": counts.values.len(),
+        "note": "each worker scored its shards and sent its scores' counts by label",
+    });
+    crate::catalog::audit::log_bulk_read(
+        "evaluate",
+        project,
+        m.id,
+        &json!({"relation": relation.sql_name, "target": target, "rows": metrics.rows}),
     );
     Ok(out)
 }

@@ -13,7 +13,10 @@
 #      coefficients equal the single-node fit's on the same rows to 1e-9;
 #   6. a shard ensemble (one gradient boosting model fitted per shard on its worker, averaged),
 #      and exact gradient boosting by merged histograms, its test AUC within 0.002 of the
-#      single-node fit's on the same rows.
+#      single-node fit's on the same rows;
+#   7. the metric aggregates computed on the workers and combined on the coordinator, bit-equal
+#      to the local copy's, with fewer bytes than the rows;
+#   8. evaluate, predict_batch and explain on distributed tables.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/pg_env.sh
@@ -241,11 +244,59 @@ check 0 "the training's own traffic (bins and histograms, the metrics' scores le
   "SELECT b.own < 1.25 * a.own AND a.own > 0
      FROM (SELECT $own AS own FROM aimass.models WHERE id = $once) a, (SELECT $own AS own FROM aimass.models WHERE id = $twice) b"
 
-# 7. The rest of the surface on distributed tables (evaluate and predict_batch read the rows on
-#    the coordinator for now; explain runs in the shard queries).
-check 0 "evaluate on a distributed table gives the local copy's AUC and KS" \
+# 7. The metric aggregates on a distributed table: Citus computes each shard's state on its
+#    worker (worker_partial_agg) and combines the states on the coordinator; the results are the
+#    local copy's bit for bit (log loss and Brier, float sums added in another order, to 1e-12).
+plan=$(on 0 "EXPLAIN (VERBOSE, COSTS OFF) SELECT aimass.auc(aimass.predict_proba('credit', t), t.status = 'bad') FROM credit_dist t")
+{ grep -q 'worker_partial_agg' <<<"$plan" && grep -q 'coord_combine_agg' <<<"$plan"; } \
+  || { echo "$plan"; fail "the AUC aggregate is computed on the workers"; }
+ok "the AUC aggregate's state is computed on the workers and combined on the coordinator (EXPLAIN)"
+METRICS="float8send(aimass.auc(aimass.predict_proba('credit', t), t.status = 'bad')),
+         float8send(aimass.ks(aimass.predict_proba('credit', t), t.status = 'bad')),
+         float8send(aimass.gini(aimass.predict_proba('credit', t), t.status = 'bad')),
+         float8send(aimass.iv(t.age::float8, t.status = 'bad')),
+         float8send(aimass.iv(t.income::float8, t.status = 'bad')),
+         float8send(aimass.psi(t.income::float8, t.split = 'train'))"
+check 0 "auc, ks, gini, iv and psi of a distributed table equal the local copy's bit for bit" \
+  "SELECT d IS NOT DISTINCT FROM l AND l IS NOT NULL
+     FROM (SELECT ROW($METRICS) AS d FROM credit_dist t) d, (SELECT ROW($METRICS) AS l FROM credit_data t) l"
+check 0 "and so per group (GROUP BY a column that is not the distribution column)" \
+  "SELECT count(*) = 2 AND count(*) FILTER (WHERE d.m IS DISTINCT FROM l.m) = 0
+     FROM (SELECT t.split, ROW($METRICS) AS m FROM credit_dist t GROUP BY t.split) d
+     JOIN (SELECT t.split, ROW($METRICS) AS m FROM credit_data t GROUP BY t.split) l USING (split)"
+check 0 "log_loss and brier of a distributed table equal the local copy's to 1e-12" \
+  "SELECT abs(d.ll - l.ll) < 1e-12 * l.ll AND abs(d.b - l.b) < 1e-12 * l.b
+     FROM (SELECT aimass.log_loss(aimass.predict_proba('credit', t), t.status = 'bad') ll,
+                  aimass.brier(aimass.predict_proba('credit', t), t.status = 'bad') b FROM credit_dist t) d,
+          (SELECT aimass.log_loss(aimass.predict_proba('credit', t), t.status = 'bad') ll,
+                  aimass.brier(aimass.predict_proba('credit', t), t.status = 'bad') b FROM credit_data t) l"
+# What reaches the coordinator: the shards' states (each distinct value once), not the rows.
+read -r iv_bytes _ <<<"$(measure "SELECT aimass.iv(age::float8, status = 'bad') FROM credit_big_dist")"
+read -r age_bytes _ <<<"$(measure "SELECT count(*) FROM (SELECT age, status FROM credit_big_dist OFFSET 0) s")"
+read -r auc_bytes _ <<<"$(measure "SELECT aimass.auc(aimass.predict_proba($dist_model, t), t.status = 'bad') FROM credit_big_dist t")"
+read -r scores_bytes _ <<<"$(measure "SELECT count(*) FROM (SELECT aimass.predict_proba($dist_model, t), t.status FROM credit_big_dist t OFFSET 0) s")"
+echo "citus-test: traffic of the aggregates over $(on 0 "SELECT count(*) FROM credit_big_dist") rows: iv(age) $iv_bytes bytes (pulling the column: $age_bytes); auc of the scores $auc_bytes bytes (pulling the scores: $scores_bytes)"
+[ "${iv_bytes:-0}" -gt 0 ] && [ "$((iv_bytes * 10))" -lt "${age_bytes:-0}" ] \
+  || fail "iv of a distributed column: $iv_bytes bytes, not a tenth of pulling its rows ($age_bytes)"
+ok "iv of a column of few values brings the coordinator under a tenth of the column's bytes ($iv_bytes vs $age_bytes)"
+[ "${auc_bytes:-0}" -gt 0 ] && [ "$auc_bytes" -lt "${scores_bytes:-0}" ] \
+  || fail "auc of distributed scores: $auc_bytes bytes, not under pulling the scores ($scores_bytes)"
+ok "auc of the scores on the workers brings the coordinator fewer bytes than the scores ($auc_bytes vs $scores_bytes)"
+
+# 8. The rest of the surface on distributed tables: evaluate's metrics from the workers' score
+#    counts (the _value_counts aggregate, pushed down); predict_batch reads the rows on the
+#    coordinator for now; explain runs in the shard queries.
+check 0 "evaluate on a distributed table scores on the workers and gives the local copy's AUC, KS and confusion matrix" \
   "SELECT d->'auc' = l->'auc' AND d->'ks' = l->'ks' AND d->'rows' = l->'rows'
+          AND d->'confusion_matrix' = l->'confusion_matrix' AND d->'null_target_rows' = l->'null_target_rows'
+          AND abs((d->>'log_loss')::float8 - (l->>'log_loss')::float8) < 1e-12
+          AND abs((d->>'brier')::float8 - (l->>'brier')::float8) < 1e-12
+          AND d->'distributed'->>'engine' = 'citus' AND NOT l ? 'distributed'
      FROM aimass.evaluate($dist_model, 'credit_big_dist', 'status') d, aimass.evaluate($dist_model, 'credit_big', 'status') l"
+read -r eval_bytes _ <<<"$(measure "SELECT aimass.evaluate($dist_model, 'credit_big_dist', 'status')")"
+[ "${eval_bytes:-0}" -gt 0 ] && [ "$eval_bytes" -lt "${scores_bytes:-0}" ] \
+  || fail "evaluate on a distributed table: $eval_bytes bytes, not under pulling the scores ($scores_bytes)"
+ok "and brings the coordinator fewer bytes than the scores ($eval_bytes vs $scores_bytes)"
 check 0 "predict_batch on a distributed table gives the pushed-down scores bit for bit" \
   "SELECT count(*) = $rows AND count(*) FILTER (WHERE float8send(b.score) IS DISTINCT FROM float8send(s.p)) = 0
      FROM aimass.predict_batch('credit', 'credit_dist', 'id') b

@@ -17,7 +17,7 @@ use crate::core::training_args::{self, RelationChoice, Resolved};
 use crate::error::{required, OrRaise};
 use crate::json_arg::JsonArg;
 
-mod distributed;
+pub(crate) mod distributed;
 
 type TrainRow = (i64, String, String, JsonB, bool);
 

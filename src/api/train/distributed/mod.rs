@@ -78,6 +78,21 @@ impl Sql {
     }
 }
 
+/// The SQL of a row's label as `TargetEncoding::labels` reads the target on one node: 1 where
+/// the target's text is `positive`, 0 elsewhere, NULL where the target is NULL (a float8).
+pub(crate) fn label_sql(target: &str, read_as: ReadAs, positive: &str) -> String {
+    let t = quote_identifier(target);
+    let t_text = if read_as == ReadAs::Feature(ColumnKind::Numeric) {
+        format!("{t}::float8::text")
+    } else {
+        format!("{t}::text")
+    };
+    format!(
+        "(CASE WHEN {t} IS NULL THEN NULL WHEN {t_text} = {} THEN 1 ELSE 0 END)::float8",
+        quote_literal(positive)
+    )
+}
+
 /// Checks that this training can run on the workers; the distribution column must not be a
 /// feature (it is an identifier: a model would learn the sharding).
 fn check(
@@ -184,11 +199,6 @@ pub(super) fn fit(
     }
     let positive = encoding.positive.clone().unwrap_or_default();
     let t = quote_identifier(&target);
-    let t_text = if target_how == ReadAs::Feature(ColumnKind::Numeric) {
-        format!("{t}::float8::text")
-    } else {
-        format!("{t}::text")
-    };
     let columns: Vec<(String, bool)> = plan
         .features
         .iter()
@@ -196,10 +206,7 @@ pub(super) fn fit(
         .collect::<Result<_>>()?;
     let sql = Sql {
         relation: relation.sql_name.clone(),
-        y: format!(
-            "(CASE WHEN {t} IS NULL THEN NULL WHEN {t_text} = {} THEN 1 ELSE 0 END)::float8",
-            quote_literal(&positive)
-        ),
+        y: label_sql(&target, target_how, &positive),
         is_test: format!("COALESCE({}::text = 'test', false)", quote_identifier(split)),
         features: format!(
             "ARRAY[{}]::float8[]",
