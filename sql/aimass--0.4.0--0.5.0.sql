@@ -291,19 +291,19 @@ CREATE FUNCTION aimass."_probabilities_combine"(
 ) RETURNS bytea
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'probabilities_combine_wrapper';
+AS 'MODULE_PATHNAME', 'probability_sums_combine_wrapper';
 CREATE FUNCTION aimass."_log_loss_final"(
 	"state" bytea
 ) RETURNS double precision
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'log_loss_final_wrapper';
+AS 'MODULE_PATHNAME', 'probability_sums_log_loss_final_wrapper';
 CREATE FUNCTION aimass."_brier_final"(
 	"state" bytea
 ) RETURNS double precision
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'brier_final_wrapper';
+AS 'MODULE_PATHNAME', 'probability_sums_brier_final_wrapper';
 CREATE OR REPLACE AGGREGATE aimass.auc(score float8, label boolean) (
     SFUNC = aimass._value_counts_add, STYPE = bytea, FINALFUNC = aimass._value_counts_auc_final,
     COMBINEFUNC = aimass._value_counts_combine, PARALLEL = SAFE);

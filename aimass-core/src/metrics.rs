@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::counted_values::ValueCounts;
-
 /// Metrics of a binary classifier on labelled rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinaryMetrics {
@@ -111,16 +109,17 @@ pub fn binary(p: &[f64], labels: &[f64], threshold: f64) -> BinaryMetrics {
     assembled(n, (auc, ks), (log_loss, brier), threshold, c)
 }
 
-/// [`binary`] of scores held as [`ValueCounts`] (each distinct score with its negatives and
-/// positives; NULL scores left out): AUC, KS and the confusion matrix are the rows' own bit for
-/// bit, log loss and Brier the same sums added per distinct score (to rounding). What a
-/// distributed table's workers send instead of their rows.
-pub fn binary_of_counts(scores: &ValueCounts, threshold: f64) -> BinaryMetrics {
-    let (auc, ks) = (scores.auc().unwrap_or(f64::NAN), scores.ks().unwrap_or(f64::NAN));
+/// [`binary`] of scores held as distinct scores, ascending, with their negatives and positives
+/// (`crate::counted_values::ValueCounts`: what a distributed table's workers send instead of
+/// their rows): AUC, KS and the confusion matrix are the rows' own bit for bit, log loss and
+/// Brier the same sums added per distinct score (to rounding).
+pub fn binary_of_counts(scores: &[f64], counts: &[[u64; 2]], threshold: f64) -> BinaryMetrics {
+    let (pos, neg) = counts.iter().fold((0.0, 0.0), |(p, n), c| (p + c[1] as f64, n + c[0] as f64));
+    let (auc, ks) = auc_ks_of_steps(pos, neg, counts.iter().rev().map(|c| (c[1] as f64, c[0] as f64)));
     let eps = 1e-15;
     let (mut log_loss, mut brier, mut n) = (0.0, 0.0, 0usize);
     let mut c = Confusion { tp: 0, fp: 0, tn: 0, fn_: 0 };
-    for (&pi, &[neg, pos]) in scores.values.iter().zip(&scores.counts) {
+    for (&pi, &[neg, pos]) in scores.iter().zip(counts) {
         let q = pi.clamp(eps, 1.0 - eps);
         let (neg_f, pos_f) = (neg as f64, pos as f64);
         log_loss -= pos_f * q.ln() + neg_f * (1.0 - q).ln();
@@ -264,8 +263,9 @@ mod tests {
         let p: Vec<f64> = (0..300).map(|i| ((i * 37) % 50) as f64 / 50.0).collect();
         let y: Vec<f64> = (0..300).map(|i| ((i * 7) % 3 == 0) as u8 as f64).collect();
         let rows = binary(&p, &y, 0.5);
-        let counts = ValueCounts::of_rows(p.iter().zip(&y).map(|(&p, &y)| (Some(p), y == 1.0)));
-        let of_counts = binary_of_counts(&counts, 0.5);
+        let counts =
+            crate::counted_values::ValueCounts::of_rows(p.iter().zip(&y).map(|(&p, &y)| (Some(p), y == 1.0)));
+        let of_counts = binary_of_counts(&counts.values, &counts.counts, 0.5);
         assert_eq!(of_counts.auc.to_bits(), rows.auc.to_bits());
         assert_eq!(of_counts.ks.to_bits(), rows.ks.to_bits());
         assert_eq!(of_counts.confusion_matrix, rows.confusion_matrix);

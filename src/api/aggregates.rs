@@ -230,17 +230,23 @@ unsafe fn bytea_transition(
             None => unsafe { pgrx::fcinfo::pg_return_null(fcinfo) },
         },
         Some(new) => {
-            // SAFETY: the aggregate's own memory context.
-            let held = unsafe { pg_sys::MemoryContextMemAllocated(context, true) } as u128;
-            crate::core::memory::reserve(
-                held + new.len() as u128,
-                "the states of this aimass aggregate",
-                "Aggregate fewer rows, or fewer groups at once (the states are exact: each distinct value is kept).",
-            )
-            .or_raise();
+            reserve_beside(context, new.len());
             pgrx::varlena::rust_byte_slice_to_bytea(&new).into_pg().into()
         }
     }
+}
+
+/// Checks that a new state of `bytes` fits beside what the aggregate's memory context holds (all
+/// the groups' states of one aggregation) under aimass.max_memory: an error (54000) if not.
+fn reserve_beside(context: pg_sys::MemoryContext, bytes: usize) {
+    // SAFETY: the aggregate's own memory context.
+    let held = unsafe { pg_sys::MemoryContextMemAllocated(context, true) } as u128;
+    crate::core::memory::reserve(
+        held + bytes as u128,
+        "the states of this aimass aggregate",
+        "Aggregate fewer rows, or fewer groups at once (the states are exact: each distinct value is kept).",
+    )
+    .or_raise();
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_value_counts_combine")]
@@ -257,14 +263,7 @@ fn value_counts_combine(
     let merged = growing::read(a).and_then(|a| a.merged(&growing::read(b)?)).or_raise();
     crate::core::interrupt::check().or_raise();
     let bytes = written(&merged, 0).or_raise();
-    // SAFETY: the aggregate's own memory context.
-    let held = unsafe { pg_sys::MemoryContextMemAllocated(context, true) } as u128;
-    crate::core::memory::reserve(
-        held + bytes.len() as u128,
-        "the states of this aimass aggregate",
-        "Aggregate fewer rows, or fewer groups at once (the states are exact: each distinct value is kept).",
-    )
-    .or_raise();
+    reserve_beside(context, bytes.len());
     Some(bytes)
 }
 
@@ -347,7 +346,9 @@ fn categories_psi_final(s: Internal) -> Option<f64> {
     finished::<CategoryCounts>(&s)?.psi()
 }
 
-// Probability sums: log_loss and brier, in a bytea state of 24 bytes changed in place.
+// Probability sums: log_loss and brier, in a bytea state of 24 bytes changed in place. (The
+// Rust names differ from 0.4.0's internal-state functions so that no C symbol an older schema
+// declared now means something else: see `removed_symbols`.)
 
 /// Adds `(p, label)` to the sums of a log-loss or Brier state
 /// (`aimass._probabilities_add(bytea, float8, boolean)`).
@@ -393,19 +394,19 @@ fn probability_sums(state: Option<&[u8]>) -> Option<ProbabilitySums> {
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_probabilities_combine")]
-fn probabilities_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
+fn probability_sums_combine(a: Option<&[u8]>, b: Option<&[u8]>) -> Option<Vec<u8>> {
     let mut sums = probability_sums(a).unwrap_or_default();
     sums.merge(probability_sums(b)?);
     Some(sums.to_bytes().to_vec())
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_log_loss_final")]
-fn log_loss_final(state: Option<&[u8]>) -> Option<f64> {
+fn probability_sums_log_loss_final(state: Option<&[u8]>) -> Option<f64> {
     probability_sums(state)?.log_loss()
 }
 
 #[pg_extern(immutable, parallel_safe, name = "_brier_final")]
-fn brier_final(state: Option<&[u8]>) -> Option<f64> {
+fn probability_sums_brier_final(state: Option<&[u8]>) -> Option<f64> {
     probability_sums(state)?.brier()
 }
 
@@ -425,8 +426,8 @@ pgrx::extension_sql_file!(
         categories_deserial,
         categories_iv_final,
         categories_psi_final,
-        probabilities_combine,
-        log_loss_final,
-        brier_final
+        probability_sums_combine,
+        probability_sums_log_loss_final,
+        probability_sums_brier_final
     ]
 );

@@ -150,7 +150,7 @@ fn on_the_workers(
             relation.sql_name
         )));
     }
-    let metrics = crate::core::metrics::binary_of_counts(&counts, threshold);
+    let metrics = crate::core::metrics::binary_of_counts(&counts.values, &counts.counts, threshold);
     let mut out = serde_json::to_value(&metrics)
         .map_err(|e| AimassError::internal(format!("cannot encode metrics: {e}")))?;
     out["model_id"] = json!(m.id);

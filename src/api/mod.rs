@@ -16,5 +16,6 @@ pub mod model_card;
 pub mod monitor;
 pub mod predict;
 pub mod profile;
+pub mod removed_symbols;
 pub mod select_features;
 pub mod train;

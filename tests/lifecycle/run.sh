@@ -38,6 +38,14 @@ trap 'stop_standby; scripts/cluster.sh stop >/dev/null' EXIT
 scripts/cluster.sh start >/dev/null
 "${PSQL[@]}" -d postgres -c 'CREATE DATABASE aimass_upgrade' -c 'CREATE DATABASE aimass_fresh'
 
+# 0. Every C symbol a shipped script declares (released versions and upgrade steps) is in the
+#    library: an installed older schema calls its symbols until it is updated, and a removed one
+#    must be an error that says so (src/api/removed_symbols.rs), never a failed lookup.
+declared=$(cat sql/released/*.sql sql/aimass--*.sql | grep -o "'MODULE_PATHNAME', '[a-z_0-9]*'" | sed "s/.*, '//;s/'//" | sort -u)
+missing=$(comm -23 <(echo "$declared") <(nm -D --defined-only "$("$PG_CONFIG" --pkglibdir)/aimass.so" | awk '{print $3}' | sort -u))
+[ -z "$missing" ] || fail "symbols declared by shipped scripts are not in aimass.so: $missing"
+echo "lifecycle-test: ok - the library has all $(echo "$declared" | wc -l) C symbols the shipped scripts declare"
+
 # 1. Upgrade from 0.1.0.
 "${PSQL[@]}" -d aimass_upgrade >/dev/null <<'SQL'
 SET client_min_messages = warning;
@@ -48,6 +56,12 @@ SQL
 
 [ "$(q aimass_upgrade "SELECT extversion FROM pg_extension WHERE extname = 'aimass'")" = 0.1.0 ] || fail "0.1.0 not installed"
 models=$(q aimass_upgrade "SELECT count(*) FROM aimass.models")
+# Before the update the 0.1.0 schema calls this library: a function whose symbol is gone says so.
+got=$("$PG_BIN/psql" -X -h "$DIR/run" -p "$AIMASS_PORT" -U postgres -d aimass_upgrade -v VERBOSITY=verbose \
+        -c '\set VERBOSITY verbose' -c "SELECT aimass.auc(p, p > 0.5) FROM (VALUES (0.1::float8), (0.9)) v(p)" 2>&1 || true)
+grep -q 'ERROR:  55000: the aimass library no longer has' <<<"$got" && grep -q 'ALTER EXTENSION aimass UPDATE' <<<"$got" \
+  || fail "an old schema's removed symbol: $got"
+echo "lifecycle-test: ok - before the update, an aggregate whose symbol was removed is ERROR 55000 naming ALTER EXTENSION UPDATE"
 q aimass_upgrade "ALTER EXTENSION aimass UPDATE" >/dev/null
 check aimass_upgrade "version after the update" "SELECT extversion = '0.5.0' FROM pg_extension WHERE extname = 'aimass'"
 # Every score 0.1.0 gave, bit for bit.
