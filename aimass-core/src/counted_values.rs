@@ -103,6 +103,26 @@ impl ValueCounts {
         Ok(out)
     }
 
+    /// The rows counted, NULL ones too.
+    pub fn rows(&self) -> u64 {
+        self.present(None) + self.missing[0] + self.missing[1]
+    }
+
+    /// Lists every row counted (NaN for a NULL value, 1 or 0 for the flag), in ascending order of
+    /// value, NULLs last: the rows again, in another order.
+    pub fn list_rows(&self, values: &mut Vec<f64>, flags: &mut Vec<f64>) {
+        for (&v, c) in self.values.iter().zip(&self.counts) {
+            for (flag, &n) in c.iter().enumerate() {
+                values.extend(std::iter::repeat_n(v, n as usize));
+                flags.extend(std::iter::repeat_n(flag as f64, n as usize));
+            }
+        }
+        for (flag, &n) in self.missing.iter().enumerate() {
+            values.extend(std::iter::repeat_n(f64::NAN, n as usize));
+            flags.extend(std::iter::repeat_n(flag as f64, n as usize));
+        }
+    }
+
     /// The present rows with `flag` (or all with `None`).
     fn present(&self, flag: Option<bool>) -> u64 {
         self.counts.iter().map(|c| flag.map_or(c[0] + c[1], |f| c[f as usize])).sum()
@@ -179,27 +199,31 @@ impl ValueCounts {
 /// The byte form of a [`ValueCounts`] that takes rows in place (little-endian):
 ///
 /// ```text
-/// header (32 bytes)   "AVC1", sorted entries (u32), tail rows (u32), tail room (u32),
-///                     NULL rows with flag false (u64), with flag true (u64)
-/// sorted entries      value (f64), rows with flag false (u64), with flag true (u64): 24 bytes each
+/// header (40 bytes)   "AVC2", sorted entries (u32), their bytes (u32), tail rows (u32),
+///                     tail room (u32), 4 bytes unused, NULL rows with flag false (u64), with
+///                     flag true (u64)
+/// sorted entries      each: the value's order key less the previous entry's (LEB128), its
+///                     rows with flag false (LEB128), with flag true (LEB128)
 /// tail                value (f64), flag (u8): 9 bytes a row, `tail room` of them
 /// ```
 ///
-/// The bytes may come from anywhere (a SQL caller, another node): every reader checks them.
+/// The entries are compact because Citus sends a worker's state as it is (in hex): a value that
+/// repeats costs its bytes once, and a distinct one about 8 bytes (close values have small
+/// gaps between their keys: scores 1e-5 apart take 6 bytes; counts under 128 take a byte). The bytes may come from anywhere (a SQL
+/// caller, another node): every reader checks them.
 pub mod growing {
     use super::{kept, ValueCounts};
     use crate::error::{AimassError, Result};
 
-    const MAGIC: &[u8; 4] = b"AVC1";
-    pub const HEADER: usize = 32;
-    const ENTRY: usize = 24;
+    const MAGIC: &[u8; 4] = b"AVC2";
+    pub const HEADER: usize = 40;
     const ROW: usize = 9;
     /// The tail of a new state, and the least tail a state grows by.
     pub const FIRST_TAIL: usize = 16;
-    /// A tail never grows past this many rows unless the sorted entries are more (then half of
-    /// them): what is left unused in the tail when a state is sent (Citus sends it as it is)
-    /// stays under about a fifth of the state, and a few values repeated over many rows keep a
-    /// small state. Sorting a full tail into the entries then costs a few entries copied a row.
+    /// A tail never grows past this many rows unless the sorted entries are more (then a quarter
+    /// of them): what is left unused in the tail when a state is sent (Citus sends it as it is)
+    /// stays small beside the entries, and a few values repeated over many rows keep a small
+    /// state. Sorting a full tail into the entries then costs a few entries copied a row.
     const TAIL_AT_MOST: usize = 1024;
 
     fn bad() -> AimassError {
@@ -214,56 +238,116 @@ pub mod growing {
         u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"))
     }
 
-    /// The bytes of a state of `sorted` entries and a tail of `tail` rows.
-    pub fn bytes_for(sorted: usize, tail: usize) -> u128 {
-        HEADER as u128 + sorted as u128 * ENTRY as u128 + tail as u128 * ROW as u128
+    /// A value's key: unsigned integers in the order of `f64::total_cmp`.
+    fn key(v: f64) -> u64 {
+        let bits = v.to_bits();
+        if bits >> 63 == 1 {
+            !bits
+        } else {
+            bits | 1 << 63
+        }
     }
 
-    /// (sorted entries, tail rows, tail room), checked against the length.
-    fn header(state: &[u8]) -> Result<(usize, usize, usize)> {
+    fn value_of(key: u64) -> f64 {
+        f64::from_bits(if key >> 63 == 1 { key & !(1 << 63) } else { !key })
+    }
+
+    fn leb128_len(mut x: u64) -> usize {
+        let mut n = 1;
+        while x >= 0x80 {
+            x >>= 7;
+            n += 1;
+        }
+        n
+    }
+
+    fn put_leb128(out: &mut Vec<u8>, mut x: u64) {
+        while x >= 0x80 {
+            out.push(x as u8 | 0x80);
+            x >>= 7;
+        }
+        out.push(x as u8);
+    }
+
+    fn get_leb128(b: &[u8], at: &mut usize) -> Result<u64> {
+        let mut x = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*at).ok_or_else(bad)?;
+            *at += 1;
+            x |= ((byte & 0x7f) as u64)
+                .checked_shl(shift)
+                .filter(|_| shift < 63 || byte <= 1)
+                .ok_or_else(bad)?;
+            if byte & 0x80 == 0 {
+                return Ok(x);
+            }
+        }
+        Err(bad())
+    }
+
+    /// The bytes of the sorted entries of `counts`.
+    fn entries_len(counts: &ValueCounts) -> u128 {
+        let mut previous = 0;
+        let mut n = 0u128;
+        for (&v, c) in counts.values.iter().zip(&counts.counts) {
+            let k = key(v);
+            n += (leb128_len(k - previous) + leb128_len(c[0]) + leb128_len(c[1])) as u128;
+            previous = k;
+        }
+        n
+    }
+
+    /// The bytes of a state holding `counts` with a tail of `tail` rows (before it is written:
+    /// the caller checks it against its limits first).
+    pub fn bytes_for(counts: &ValueCounts, tail: usize) -> u128 {
+        HEADER as u128 + entries_len(counts) + tail as u128 * ROW as u128
+    }
+
+    /// (sorted entries, their bytes, tail rows, tail room), checked against the length.
+    fn header(state: &[u8]) -> Result<(usize, usize, usize, usize)> {
         if state.len() < HEADER || &state[..4] != MAGIC {
             return Err(bad());
         }
-        let (sorted, used, room) = (u32_at(state, 4), u32_at(state, 8), u32_at(state, 12));
-        if used > room || bytes_for(sorted, room) != state.len() as u128 {
+        let (sorted, bytes, used, room) =
+            (u32_at(state, 4), u32_at(state, 8), u32_at(state, 12), u32_at(state, 16));
+        if used > room || HEADER as u128 + bytes as u128 + room as u128 * ROW as u128 != state.len() as u128 {
             return Err(bad());
         }
-        Ok((sorted, used, room))
+        Ok((sorted, bytes, used, room))
     }
 
-    /// Writes `counts` with an empty tail of `tail` rows into `out`, which must be
-    /// [`bytes_for`]`(counts.values.len(), tail)` long.
-    pub fn write(counts: &ValueCounts, tail: usize, out: &mut [u8]) -> Result<()> {
-        let sorted = counts.values.len();
-        if bytes_for(sorted, tail) != out.len() as u128
-            || sorted > u32::MAX as usize
-            || tail > u32::MAX as usize
-        {
-            return Err(AimassError::internal("a state buffer of the wrong size"));
+    /// The state of `counts` with an empty tail of `tail` rows.
+    pub fn written(counts: &ValueCounts, tail: usize) -> Result<Vec<u8>> {
+        let entries = entries_len(counts);
+        if counts.values.len() > u32::MAX as usize || entries > u32::MAX as u128 || tail > u32::MAX as usize {
+            return Err(AimassError::internal("an aggregate state too large to write"));
         }
-        out[..4].copy_from_slice(MAGIC);
-        out[4..8].copy_from_slice(&(sorted as u32).to_le_bytes());
-        out[8..12].copy_from_slice(&0u32.to_le_bytes());
-        out[12..16].copy_from_slice(&(tail as u32).to_le_bytes());
-        out[16..24].copy_from_slice(&counts.missing[0].to_le_bytes());
-        out[24..32].copy_from_slice(&counts.missing[1].to_le_bytes());
-        for (i, (v, c)) in counts.values.iter().zip(&counts.counts).enumerate() {
-            let at = HEADER + i * ENTRY;
-            out[at..at + 8].copy_from_slice(&v.to_le_bytes());
-            out[at + 8..at + 16].copy_from_slice(&c[0].to_le_bytes());
-            out[at + 16..at + 24].copy_from_slice(&c[1].to_le_bytes());
+        let mut out = Vec::with_capacity((HEADER as u128 + entries + (tail * ROW) as u128) as usize);
+        out.extend_from_slice(MAGIC);
+        for x in [counts.values.len(), entries as usize, 0, tail, 0] {
+            out.extend_from_slice(&(x as u32).to_le_bytes());
         }
-        out[HEADER + sorted * ENTRY..].fill(0);
-        Ok(())
+        out.extend_from_slice(&counts.missing[0].to_le_bytes());
+        out.extend_from_slice(&counts.missing[1].to_le_bytes());
+        let mut previous = 0;
+        for (&v, c) in counts.values.iter().zip(&counts.counts) {
+            let k = key(v);
+            put_leb128(&mut out, k - previous);
+            put_leb128(&mut out, c[0]);
+            put_leb128(&mut out, c[1]);
+            previous = k;
+        }
+        out.resize(out.len() + tail * ROW, 0);
+        Ok(out)
     }
 
     /// Adds a row in place: `Ok(false)` when the tail is full (the caller grows the state with
     /// [`grown`]). A NULL value only counts.
     pub fn push(state: &mut [u8], value: Option<f64>, flag: bool) -> Result<bool> {
-        let (sorted, used, room) = header(state)?;
+        let (_, bytes, used, room) = header(state)?;
         let v = kept(value);
         if v.is_nan() {
-            let at = 16 + 8 * flag as usize;
+            let at = 24 + 8 * flag as usize;
             let n = u64_at(state, at).checked_add(1).ok_or_else(bad)?;
             state[at..at + 8].copy_from_slice(&n.to_le_bytes());
             return Ok(true);
@@ -271,34 +355,43 @@ pub mod growing {
         if used == room {
             return Ok(false);
         }
-        let at = HEADER + sorted * ENTRY + used * ROW;
+        let at = HEADER + bytes + used * ROW;
         state[at..at + 8].copy_from_slice(&v.to_le_bytes());
         state[at + 8] = flag as u8;
-        state[8..12].copy_from_slice(&(used as u32 + 1).to_le_bytes());
+        state[12..16].copy_from_slice(&(used as u32 + 1).to_le_bytes());
         Ok(true)
     }
 
     /// The counts a state holds, its tail sorted in.
     pub fn read(state: &[u8]) -> Result<ValueCounts> {
-        let (sorted, used, _) = header(state)?;
+        let (sorted, bytes, used, _) = header(state)?;
         let mut counts = ValueCounts {
-            values: Vec::with_capacity(sorted),
-            counts: Vec::with_capacity(sorted),
-            missing: [u64_at(state, 16), u64_at(state, 24)],
+            values: Vec::with_capacity(sorted.min(bytes / 3)),
+            counts: Vec::with_capacity(sorted.min(bytes / 3)),
+            missing: [u64_at(state, 24), u64_at(state, 32)],
         };
+        let entries = &state[HEADER..HEADER + bytes];
+        let (mut at, mut previous) = (0, 0u64);
         for i in 0..sorted {
-            let at = HEADER + i * ENTRY;
-            let v = f64::from_le_bytes(state[at..at + 8].try_into().expect("8 bytes"));
-            if v.is_nan() || counts.values.last().is_some_and(|last: &f64| last.total_cmp(&v).is_ge()) {
+            let gap = get_leb128(entries, &mut at)?;
+            if gap == 0 && i > 0 {
+                return Err(bad());
+            }
+            previous = previous.checked_add(gap).ok_or_else(bad)?;
+            let v = value_of(previous);
+            if v.is_nan() {
                 return Err(bad());
             }
             counts.values.push(v);
-            counts.counts.push([u64_at(state, at + 8), u64_at(state, at + 16)]);
+            counts.counts.push([get_leb128(entries, &mut at)?, get_leb128(entries, &mut at)?]);
+        }
+        if at != bytes {
+            return Err(bad());
         }
         if used == 0 {
             return Ok(counts);
         }
-        let start = HEADER + sorted * ENTRY;
+        let start = HEADER + bytes;
         let tail = ValueCounts::of_rows((0..used).map(|r| {
             let at = start + r * ROW;
             let v = f64::from_le_bytes(state[at..at + 8].try_into().expect("8 bytes"));
@@ -308,15 +401,16 @@ pub mod growing {
     }
 
     /// The room of the next tail for a state whose tail of `room` rows filled up and that now
-    /// holds `sorted` entries: twice the last, at most [`TAIL_AT_MOST`] or half the entries.
+    /// holds `sorted` entries: twice the last, at most [`TAIL_AT_MOST`] or a quarter of the
+    /// entries.
     pub fn next_tail(sorted: usize, room: usize) -> usize {
-        (room * 2).max(FIRST_TAIL).min(TAIL_AT_MOST.max(sorted / 2))
+        (room * 2).max(FIRST_TAIL).min(TAIL_AT_MOST.max(sorted / 4))
     }
 
     /// What a state whose tail is full grows into: its counts (tail sorted in) and the room of
     /// its next tail.
     pub fn grown(state: &[u8]) -> Result<(ValueCounts, usize)> {
-        let (_, _, room) = header(state)?;
+        let (_, _, _, room) = header(state)?;
         let counts = read(state)?;
         let tail = next_tail(counts.values.len(), room);
         Ok((counts, tail))
@@ -389,19 +483,24 @@ mod tests {
         assert_eq!(a.merged(&b).unwrap(), whole);
         assert_eq!(b.merged(&a).unwrap(), whole);
         assert_eq!(ValueCounts::default().merged(&whole).unwrap(), whole);
+        // Listing the rows again and counting them gives the same counts.
+        let (mut values, mut flags) = (Vec::new(), Vec::new());
+        whole.list_rows(&mut values, &mut flags);
+        assert_eq!(values.len() as u64, whole.rows());
+        let listed = values.iter().zip(&flags).map(|(&v, &f)| ((!v.is_nan()).then_some(v), f == 1.0));
+        assert_eq!(ValueCounts::of_rows(listed), whole);
     }
 
     #[test]
     fn a_growing_state_takes_rows_in_place_and_reads_back_the_counts() {
         let rows = rows();
-        let mut state = vec![0u8; growing::bytes_for(0, growing::FIRST_TAIL) as usize];
-        growing::write(&ValueCounts::default(), growing::FIRST_TAIL, &mut state).unwrap();
+        let mut state = growing::written(&ValueCounts::default(), growing::FIRST_TAIL).unwrap();
         let mut grew = 0;
         for &(v, f) in &rows {
             if !growing::push(&mut state, v, f).unwrap() {
                 let (counts, tail) = growing::grown(&state).unwrap();
-                state = vec![0u8; growing::bytes_for(counts.values.len(), tail) as usize];
-                growing::write(&counts, tail, &mut state).unwrap();
+                state = growing::written(&counts, tail).unwrap();
+                assert_eq!(state.len() as u128, growing::bytes_for(&counts, tail));
                 assert!(growing::push(&mut state, v, f).unwrap());
                 grew += 1;
             }
@@ -411,18 +510,53 @@ mod tests {
     }
 
     #[test]
+    fn entries_keep_every_value_and_count_exactly_in_few_bytes() {
+        let values = vec![
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            0.0,
+            5e-324,
+            0.1,
+            0.1 + 1e-17,
+            7.0,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        let counts: Vec<[u64; 2]> = (0..values.len() as u64).map(|i| [i * 1_000_003, u64::MAX - i]).collect();
+        let c = ValueCounts { values, counts, missing: [3, u64::MAX] };
+        assert_eq!(growing::read(&growing::written(&c, 0).unwrap()).unwrap(), c);
+        // 10,000 distinct scores 1e-5 apart, counted once each: a gap of about 2^37 (6 bytes) and
+        // two counts of a byte, 8 bytes an entry (24 unencoded).
+        let close = ValueCounts::of_rows((0..10_000).map(|i| (Some(0.2 + i as f64 * 1e-5), i % 5 == 0)));
+        let bytes = growing::written(&close, 0).unwrap();
+        assert!(bytes.len() <= growing::HEADER + 10_000 * 8 + 10, "{} bytes", bytes.len());
+        assert_eq!(growing::read(&bytes).unwrap(), close);
+    }
+
+    #[test]
     fn malformed_state_bytes_are_refused() {
-        let mut state = vec![0u8; growing::bytes_for(2, 4) as usize];
         let counts = ValueCounts { values: vec![1.0, 2.0], counts: vec![[1, 0], [0, 1]], missing: [0; 2] };
-        growing::write(&counts, 4, &mut state).unwrap();
+        let state = growing::written(&counts, 4).unwrap();
         assert_eq!(growing::read(&state).unwrap(), counts);
         assert!(growing::read(&state[..state.len() - 1]).is_err());
         assert!(growing::read(b"nothing").is_err());
-        let mut unsorted = state.clone();
-        unsorted[32..40].copy_from_slice(&3.0f64.to_le_bytes());
-        assert!(growing::read(&unsorted).is_err());
+        // A repeated value (a gap of 0), an entry cut short, a count past 64 bits.
+        let mut repeated = state.clone();
+        let second = growing::HEADER + 10 + 1 + 1;
+        repeated[second] = 0;
+        assert!(growing::read(&repeated).is_err());
+        let mut cut = state.clone();
+        cut[4..8].copy_from_slice(&3u32.to_le_bytes());
+        assert!(growing::read(&cut).is_err());
+        let mut long = growing::written(&ValueCounts::default(), 0).unwrap();
+        long[4..8].copy_from_slice(&1u32.to_le_bytes());
+        long[8..12].copy_from_slice(&13u32.to_le_bytes());
+        long.extend_from_slice(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0, 0]);
+        assert!(growing::read(&long).is_err());
         let mut overfull = state.clone();
-        overfull[8..12].copy_from_slice(&5u32.to_le_bytes());
+        overfull[12..16].copy_from_slice(&5u32.to_le_bytes());
         assert!(growing::push(&mut overfull, Some(1.0), true).is_err());
     }
 
@@ -431,6 +565,6 @@ mod tests {
         assert_eq!(growing::next_tail(0, growing::FIRST_TAIL), 32);
         assert_eq!(growing::next_tail(10, 1024), 1024);
         assert_eq!(growing::next_tail(1_000_000, 1024), 2048);
-        assert_eq!(growing::next_tail(1_000_000, 400_000), 500_000);
+        assert_eq!(growing::next_tail(1_000_000, 200_000), 250_000);
     }
 }

@@ -179,8 +179,7 @@ pub extern "C" fn pg_finfo_aimass_value_counts_add() -> &'static pg_sys::Pg_finf
 /// The bytes of a state holding `counts` and an empty tail of `tail` rows, after checking that
 /// it fits in a `bytea` (1 GB).
 fn written(counts: &ValueCounts, tail: usize) -> crate::core::error::Result<Vec<u8>> {
-    let size = growing::bytes_for(counts.values.len(), tail);
-    if size > MAX_STATE {
+    if growing::bytes_for(counts, tail) > MAX_STATE {
         return Err(AimassError::new(
             ErrorKind::LimitExceeded,
             format!("an aimass aggregate state of {} distinct values would pass 1 GB", counts.values.len()),
@@ -189,9 +188,7 @@ fn written(counts: &ValueCounts, tail: usize) -> crate::core::error::Result<Vec<
             "Aggregate fewer rows at once, or round the values (the state keeps each distinct value).",
         ));
     }
-    let mut bytes = vec![0u8; size as usize];
-    growing::write(counts, tail, &mut bytes)?;
-    Ok(bytes)
+    growing::written(counts, tail)
 }
 
 /// The largest state: a bytea's payload under PostgreSQL's 1 GB allocation limit.

@@ -227,8 +227,9 @@ check 0 "its recipe is the single-node fit's: NULLs kept as missing, the same sc
       AND abs((d.statistics->>'center')::float8 - (l.statistics->>'center')::float8) < 1e-9
       AND abs((d.statistics->>'scale_by')::float8 / (l.statistics->>'scale_by')::float8 - 1) < 1e-9"
 echo "citus-test: distributed gradient boosting (30 rounds) moved $gb_bytes bytes to the coordinator" | tee -a "$OUT/traffic.txt"
-# Twice the rows (every row twice): the bins, the passes and their histograms stay as they were;
-# only the metrics' per-row scores grow. Five rounds on each.
+# Twice the rows (every row twice): the bins, the passes, their histograms and the metrics'
+# distinct scores stay as they were (the metrics move counts by distinct score, not rows). Five
+# rounds on each.
 on 0 "CREATE TABLE credit_twice_dist (LIKE credit_big); SELECT create_distributed_table('credit_twice_dist', 'id', shard_count => 4);
       INSERT INTO credit_twice_dist SELECT * FROM credit_big UNION ALL SELECT * FROM credit_big" >/dev/null
 GB5="algorithm => 'gradient_boosting', features => $NUMERIC, split => 'column:split', deploy => 'never', hyperparams => '{\"n_estimators\": 5}'"
@@ -240,6 +241,9 @@ echo "citus-test: 5 rounds on $rows × 40 rows moved $once_bytes bytes, on twice
 [ $((twice_bytes - once_bytes)) -lt $((pulled / 2)) ] \
   || fail "twice the rows cost the coordinator $((twice_bytes - once_bytes)) more bytes, reading them $pulled"
 ok "twice the rows cost the coordinator $((twice_bytes - once_bytes)) more bytes, less than half of reading the added rows' training columns ($pulled)"
+[ $((twice_bytes * 4)) -lt $((once_bytes * 5)) ] \
+  || fail "twice the rows cost the coordinator $twice_bytes bytes, once $once_bytes: not flat"
+ok "and the whole training's traffic, metrics included, stays flat: $twice_bytes bytes on twice the rows, $once_bytes once"
 check 0 "the training's own traffic (bins and histograms, the metrics' scores left out) does not grow with the rows" \
   "SELECT b.own < 1.25 * a.own AND a.own > 0
      FROM (SELECT $own AS own FROM aimass.models WHERE id = $once) a, (SELECT $own AS own FROM aimass.models WHERE id = $twice) b"

@@ -6,7 +6,8 @@
 //! with a combine function), added on the coordinator, which takes the step
 //! ([`crate::core::algorithms::newton::fit_with`], the single-node solver's own loop). So what
 //! reaches the coordinator grows with features² and passes, not with rows; the metrics then bring
-//! back one (score, label) pair per row, 16 bytes, as the only per-row traffic.
+//! back each part's distinct scores with their counts by label (`aimass._value_counts`), which
+//! grow with the distinct scores (at most the rows, about 8 bytes each), not with the rows.
 //!
 //! What is built: `logistic` on numeric and boolean features with the default preprocessing
 //! (NULL → median, standard scaling), a binary target and a `column:` split; gradient boosting
@@ -287,28 +288,39 @@ pub(super) fn fit(
     model.validate()?;
 
     // The scores of every labelled row, computed on the workers by the model itself (its
-    // artifact sent along), for the metrics.
+    // artifact sent along), for the metrics: each worker sends the counts of its distinct scores
+    // by label and part (the `_value_counts` aggregate, pushed down and combined), and the
+    // coordinator lists the scores again from the counts (the metrics' own order does not
+    // matter: they sort the scores).
     let artifact = crate::core::artifact::encode(&model)?;
     let (mut train, mut test) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
-    pgrx::Spi::connect(|c| {
+    let mut metrics_bytes = 0u64;
+    let parts = pgrx::Spi::connect(|c| {
         let rows = c.select(
             &format!(
-                "SELECT aimass._score_model($1, {}), {}, {} FROM {} WHERE {} IS NOT NULL",
-                sql.features, sql.y, sql.is_test, sql.relation, sql.y
+                "SELECT {} AS is_test, aimass._value_counts(aimass._score_model($1, {}), {} = 1)
+                   FROM {} WHERE {} IS NOT NULL GROUP BY 1",
+                sql.is_test, sql.features, sql.y, sql.relation, sql.y
             ),
             None,
             &[DatumWithOid::from(artifact.as_slice())],
         )?;
-        for row in rows {
-            let (s, y, is_test) = (row.get::<f64>(1)?, row.get::<f64>(2)?, row.get::<bool>(3)?);
-            let part = if is_test == Some(true) { &mut test } else { &mut train };
-            part.0.push(s.unwrap_or(f64::NAN));
-            part.1.push(y.unwrap_or(f64::NAN));
-        }
-        Ok::<_, pgrx::spi::Error>(())
+        rows.map(|row| Ok((row.get::<bool>(1)?, row.get::<Vec<u8>>(2)?)))
+            .collect::<std::result::Result<Vec<_>, pgrx::spi::Error>>()
     })
     .or_raise();
-    let metrics_bytes = 17 * (train.0.len() + test.0.len()) as u64;
+    for (is_test, state) in parts {
+        let Some(state) = state else { continue };
+        metrics_bytes += state.len() as u64;
+        let counts = crate::core::counted_values::growing::read(&state)?;
+        let part = if is_test == Some(true) { &mut test } else { &mut train };
+        crate::core::memory::reserve(
+            counts.rows() as u128 * 16,
+            "the scores of the distributed training's metrics",
+            "Train on fewer rows.",
+        )?;
+        counts.list_rows(&mut part.0, &mut part.1);
+    }
     {
         let mut t = traffic.borrow_mut();
         t.queries += 1;
@@ -323,8 +335,7 @@ pub(super) fn fit(
         "queries": traffic.queries,
         "bytes_to_coordinator": traffic.bytes,
         "metrics_bytes": metrics_bytes,
-        "per_row_bytes": 17,
-        "note": "the training moves sums (or one model per shard); only the metrics' (score, label) pairs are per row",
+        "note": "the training moves sums (or one model per shard); the metrics move each part's distinct scores with their counts by label",
     });
     if let (Some(d), Some(h)) = (distributed.as_object_mut(), how.as_object()) {
         d.extend(h.clone());
