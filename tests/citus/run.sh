@@ -16,7 +16,7 @@
 #      single-node fit's on the same rows;
 #   7. the metric aggregates computed on the workers and combined on the coordinator, bit-equal
 #      to the local copy's, with fewer bytes than the rows;
-#   8. evaluate, predict_batch and explain on distributed tables.
+#   8. evaluate and bin from the workers' counts, predict_batch and explain on distributed tables.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/pg_env.sh
@@ -288,8 +288,8 @@ ok "iv of a column of few values brings the coordinator under a tenth of the col
 ok "auc of the scores on the workers brings the coordinator fewer bytes than the scores ($auc_bytes vs $scores_bytes)"
 
 # 8. The rest of the surface on distributed tables: evaluate's metrics from the workers' score
-#    counts (the _value_counts aggregate, pushed down); predict_batch reads the rows on the
-#    coordinator for now; explain runs in the shard queries.
+#    counts (the _value_counts aggregate, pushed down), bin's from each column's counts by label;
+#    predict_batch reads the rows on the coordinator for now; explain runs in the shard queries.
 check 0 "evaluate on a distributed table scores on the workers and gives the local copy's AUC, KS and confusion matrix" \
   "SELECT d->'auc' = l->'auc' AND d->'ks' = l->'ks' AND d->'rows' = l->'rows'
           AND d->'confusion_matrix' = l->'confusion_matrix' AND d->'null_target_rows' = l->'null_target_rows'
@@ -301,6 +301,21 @@ read -r eval_bytes _ <<<"$(measure "SELECT aimass.evaluate($dist_model, 'credit_
 [ "${eval_bytes:-0}" -gt 0 ] && [ "$eval_bytes" -lt "${scores_bytes:-0}" ] \
   || fail "evaluate on a distributed table: $eval_bytes bytes, not under pulling the scores ($scores_bytes)"
 ok "and brings the coordinator fewer bytes than the scores ($eval_bytes vs $scores_bytes)"
+BINS="SELECT array_agg(ROW(column_name, bin, label, count, bads, goods, woe, iv, total_iv)::text ORDER BY column_name, bin)"
+BINNED="ARRAY['age', 'income', 'home', 'records', 'amount']"
+check 0 "bin on a distributed table gives the local copy's bins, WOE and IV (the workers send counts)" \
+  "SELECT d = l AND cardinality(l) > 10
+     FROM ($BINS AS d FROM aimass.bin('credit_dist', 'status', $BINNED)) d,
+          ($BINS AS l FROM aimass.bin('credit_data', 'status', $BINNED)) l"
+check 0 "and so with the chimerge method and a special value" \
+  "SELECT d = l
+     FROM ($BINS AS d FROM aimass.bin('credit_dist', 'status', ARRAY['income', 'assets'], 'chimerge', '{\"special_values\": [0]}')) d,
+          ($BINS AS l FROM aimass.bin('credit_data', 'status', ARRAY['income', 'assets'], 'chimerge', '{\"special_values\": [0]}')) l"
+read -r bin_bytes _ <<<"$(measure "SELECT count(*) FROM aimass.bin('credit_big_dist', 'status', ARRAY['age', 'home', 'records'])")"
+read -r cols_bytes _ <<<"$(measure "SELECT count(*) FROM (SELECT age, home, records, status FROM credit_big_dist OFFSET 0) s")"
+[ "${bin_bytes:-0}" -gt 0 ] && [ "$((bin_bytes * 10))" -lt "${cols_bytes:-0}" ] \
+  || fail "bin on a distributed table: $bin_bytes bytes, not a tenth of pulling the columns ($cols_bytes)"
+ok "bin of columns of few values brings the coordinator under a tenth of their bytes ($bin_bytes vs $cols_bytes)"
 check 0 "predict_batch on a distributed table gives the pushed-down scores bit for bit" \
   "SELECT count(*) = $rows AND count(*) FILTER (WHERE float8send(b.score) IS DISTINCT FROM float8send(s.p)) = 0
      FROM aimass.predict_batch('credit', 'credit_dist', 'id') b

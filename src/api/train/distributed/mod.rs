@@ -548,6 +548,19 @@ fn target_encoding(
     args: &Resolved,
     traffic: &RefCell<Traffic>,
 ) -> Result<TargetEncoding> {
+    traffic.borrow_mut().queries += 1;
+    infer_target(relation, target, how, args.task.or(Some(Task::Binary)), args.positive.as_deref())
+}
+
+/// The target's encoding as `TargetEncoding::infer` finds it on one node, from the target's
+/// first three distinct values (enough to tell binary from not), read on the workers.
+pub(crate) fn infer_target(
+    relation: &Relation,
+    target: &str,
+    how: ReadAs,
+    task: Option<Task>,
+    positive: Option<&str>,
+) -> Result<TargetEncoding> {
     let ReadAs::Feature(kind) = how else { return Err(AimassError::internal("target read")) };
     let t = quote_identifier(target);
     let mut col = ColumnBuilder::new(target, kind);
@@ -568,8 +581,7 @@ fn target_encoding(
         Ok::<_, pgrx::spi::Error>(())
     })
     .or_raise();
-    traffic.borrow_mut().queries += 1;
-    TargetEncoding::infer(&col.finish(), args.task.or(Some(Task::Binary)), args.positive.as_deref())
+    TargetEncoding::infer(&col.finish(), task, positive)
 }
 
 /// Per feature: NULLs, median, and the mean and variance of the filled values on the training
