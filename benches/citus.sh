@@ -8,6 +8,8 @@
 #   - the bytes the coordinator's backend received from its sockets during each (recvfrom,
 #     traced), against reading the training columns once;
 #   - inline scoring, local and pushed down;
+#   - the metric aggregates (auc of the scores, iv of two columns) and evaluate, local and
+#     computed on the workers, with their bytes against pulling the rows;
 #   - test AUC of both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,18 @@ gb="'bad', features => ARRAY[$features], split => 'column:split', deploy => 'nev
 read -r g_local gb_local_bytes g_m_local <<<"$(timed "SELECT model_id FROM aimass.train('gb_local', 'bench_credit', $gb)")"
 read -r g_dist gb_dist_bytes g_m_dist <<<"$(timed "SELECT model_id FROM aimass.train('gb_dist', 'bench_dist', $gb)")"
 read -r t_pull b_pull _ <<<"$(timed "SELECT count(*) FROM (SELECT $cols, bad, split FROM bench_dist OFFSET 0) s")"
+# The metric aggregates and evaluate: on the distributed table each worker computes its shards'
+# states (the distinct values with their counts) and the coordinator combines them.
+AUC="SELECT aimass.auc(aimass.predict_proba('local', t), t.bad)"
+read -r a_local ab_local _ <<<"$(timed "$AUC FROM bench_credit t")"
+read -r a_dist ab_dist _ <<<"$(timed "$AUC FROM bench_dist t")"
+IV="SELECT aimass.iv(t.age::float8, t.bad), aimass.iv(t.income, t.bad)"
+read -r i_local ib_local _ <<<"$(timed "$IV FROM bench_credit t")"
+read -r i_dist ib_dist _ <<<"$(timed "$IV FROM bench_dist t")"
+read -r _ sb_pull _ <<<"$(timed "SELECT count(*) FROM (SELECT aimass.predict_proba('local', t), t.bad FROM bench_dist t OFFSET 0) s")"
+read -r _ cb_pull _ <<<"$(timed "SELECT count(*) FROM (SELECT age, income, bad FROM bench_dist OFFSET 0) s")"
+read -r e_local _ _ <<<"$(timed "SELECT aimass.evaluate('local', 'bench_credit', 'bad')")"
+read -r e_dist eb_dist _ <<<"$(timed "SELECT aimass.evaluate('local', 'bench_dist', 'bad')")"
 s_local=$(clock "SELECT sum(aimass.predict_proba('local', t)) FROM bench_credit t")
 s_dist=$(clock "SELECT sum(aimass.predict_proba('local', t)) FROM bench_dist t")
 scan_local=$(clock "SELECT count(*) FROM bench_credit t")
@@ -73,5 +87,8 @@ cat <<TXT | tee "$OUT/result.md"
 | its bytes received by the coordinator's backend | ${gb_local_bytes} | ${gb_dist_bytes} ($gb_passes) | |
 | its test AUC (local / distributed) | $gb_auc | | |
 | largest coefficient difference | $diff | | |
+| auc(predict_proba, bad) | ${a_local} s | ${a_dist} s, ${ab_dist} B to the coordinator | pulling the scores: ${sb_pull} B |
+| iv(age), iv(income) | ${i_local} s | ${i_dist} s, ${ib_dist} B | pulling the columns: ${cb_pull} B |
+| evaluate (binary) | ${e_local} s | ${e_dist} s, ${eb_dist} B | |
 TXT
 bash scripts/citus.sh stop >/dev/null
