@@ -4,8 +4,8 @@
 use pgrx::prelude::*;
 use pgrx::PgRelation;
 
-use crate::catalog::binnings;
 use crate::catalog::relation::{ReadAs, Relation};
+use crate::catalog::{binnings, counted_columns};
 use crate::core::data::{Column, ColumnData, ColumnKind};
 use crate::core::error::{AimassError, ErrorKind, Result};
 use crate::core::task::{TargetEncoding, Task};
@@ -175,25 +175,21 @@ fn bin_column(
     }))
 }
 
-/// [`read_and_bin`]'s binnings on a Citus distributed table, from what the workers send: per
-/// numeric or boolean column its distinct values with their bads and goods (the
-/// `aimass._value_counts` aggregate, pushed down and combined), per text column its categories'
-/// counts (a pushed-down GROUP BY). The coordinator lists each column's (value, label) rows again
-/// from the counts and bins them as on one node, so the bins are the local copy's; what moves
-/// grows with the distinct values, not the rows.
+/// [`read_and_bin`]'s binnings on a Citus distributed table, from each column's counts by label
+/// sent by the workers ([`counted_columns`]): the coordinator bins the rows listed again from the
+/// counts as on one node, so the bins are the local copy's; what moves grows with the distinct
+/// values, not the rows.
 fn bin_on_the_workers(
-    oid: pg_sys::Oid,
+    relation: &Relation,
     target: &str,
     columns: Option<Vec<String>>,
     method: Method,
     options: &BinningOptions,
 ) -> Result<Vec<Option<ColumnBinning>>> {
-    use pgrx::spi::quote_identifier;
-    let relation = Relation::describe(oid);
-    let (wanted, named) = wanted_columns(&relation, target, columns, options)?;
+    let (wanted, named) = wanted_columns(relation, target, columns, options)?;
     let how = relation.column(target)?.read_as;
     let encoding =
-        crate::api::train::distributed::infer_target(&relation, target, how, Some(Task::Binary), None)?;
+        crate::api::train::distributed::infer_target(relation, target, how, Some(Task::Binary), None)?;
     let y = crate::api::train::distributed::label_sql(
         target,
         how,
@@ -201,61 +197,7 @@ fn bin_on_the_workers(
     );
     let mut out = Vec::with_capacity(wanted.len());
     for (name, read_as) in &wanted {
-        let c = quote_identifier(name);
-        let (mut values, mut labels) = (Vec::new(), Vec::new());
-        let column = if *read_as == ReadAs::Feature(ColumnKind::Categorical) {
-            let query = format!(
-                "SELECT {c}::text, count(*) FILTER (WHERE {y} = 1), count(*) FILTER (WHERE {y} = 0)
-                   FROM {} WHERE {y} IS NOT NULL GROUP BY 1 ORDER BY 1",
-                relation.sql_name
-            );
-            let mut col = crate::core::data::ColumnBuilder::new(name.as_str(), ColumnKind::Categorical);
-            pgrx::Spi::connect(|client| {
-                for row in client.select(&query, None, &[])? {
-                    let value = row.get::<String>(1)?;
-                    for (label, n) in [(1.0, row.get::<i64>(2)?), (0.0, row.get::<i64>(3)?)] {
-                        for _ in 0..n.unwrap_or(0) {
-                            col.push_text(value.as_deref());
-                            labels.push(label);
-                        }
-                    }
-                }
-                Ok::<_, pgrx::spi::Error>(())
-            })
-            .map_err(|e| AimassError::internal(format!("bin on the workers: {e}")))?;
-            col.finish()
-        } else {
-            let x = if *read_as == ReadAs::Feature(ColumnKind::Boolean) {
-                format!("{c}::int::float8")
-            } else {
-                format!("{c}::float8")
-            };
-            let state = pgrx::Spi::get_one::<Vec<u8>>(&format!(
-                "SELECT aimass._value_counts({x}, {y} = 1) FROM {}",
-                relation.sql_name
-            ))
-            .map_err(|e| AimassError::internal(format!("bin on the workers: {e}")))?;
-            let counts = state
-                .map(|s| crate::core::counted_values::growing::read(&s))
-                .transpose()?
-                .unwrap_or_default();
-            crate::core::memory::reserve(
-                counts.rows() as u128 * 16,
-                "the values of a distributed column to bin",
-                "Bin fewer rows.",
-            )?;
-            counts.list_rows(&mut values, &mut labels);
-            let kind = match read_as {
-                ReadAs::Feature(k) => *k,
-                _ => ColumnKind::Numeric,
-            };
-            let mut col = crate::core::data::ColumnBuilder::new(name.as_str(), kind);
-            for &v in &values {
-                col.push_number((!v.is_nan()).then_some(v))?;
-            }
-            col.finish()
-        };
-        crate::core::interrupt::check()?;
+        let (column, labels) = counted_columns::listed(relation, name, *read_as, Some(&y), false)?;
         out.push(bin_column(&column, &labels, named, method, options)?);
     }
     Ok(out)
@@ -271,11 +213,10 @@ fn run(
     let method_v = Method::parse(method)?;
     let options = BinningOptions::from_json(options_json)?;
     let relation = Relation::describe(oid);
-    let binnings = match crate::catalog::citus::placement(oid) {
-        crate::catalog::citus::Placement::Distributed { .. } => {
-            bin_on_the_workers(oid, target, columns, method_v, &options)?
-        }
-        _ => read_and_bin(oid, target, columns, method_v, &options)?.binnings,
+    let binnings = if counted_columns::is_distributed(&relation) {
+        bin_on_the_workers(&relation, target, columns, method_v, &options)?
+    } else {
+        read_and_bin(oid, target, columns, method_v, &options)?.binnings
     };
     let result: Vec<ColumnBinning> = binnings.into_iter().flatten().collect();
     if result.is_empty() {

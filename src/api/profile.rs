@@ -87,6 +87,9 @@ fn run(oid: pg_sys::Oid, target: Option<&str>) -> Result<Vec<ProfileRow>> {
     if wanted.is_empty() {
         return Err(AimassError::invalid_parameter(format!("relation {} has no columns", relation.sql_name)));
     }
+    if crate::catalog::counted_columns::is_distributed(&relation) {
+        return on_the_workers(&relation, &wanted, target);
+    }
     let columns = relation.read_lenient(&wanted)?;
     let labels = match target {
         Some(t) => {
@@ -113,6 +116,39 @@ fn run(oid: pg_sys::Oid, target: Option<&str>) -> Result<Vec<ProfileRow>> {
     }
     profiles.sort_by_key(|(i, _)| *i);
     Ok(profiles.into_iter().map(|(i, p)| row(p, &relation.columns[i].type_name)).collect())
+}
+
+/// [`run`] on a Citus distributed table: each column's figures from its counts by value and label
+/// sent by the workers ([`crate::catalog::counted_columns`]), profiled on the coordinator as on
+/// one node, so the figures are the local copy's (means and deviations to rounding: their sums
+/// are added in another order); what moves grows with each column's distinct values.
+fn on_the_workers(
+    relation: &Relation,
+    wanted: &[(String, ReadAs)],
+    target: Option<&str>,
+) -> Result<Vec<ProfileRow>> {
+    let label = match target {
+        Some(t) => {
+            let how = relation.column(t)?.read_as;
+            let encoding =
+                crate::api::train::distributed::infer_target(relation, t, how, Some(Task::Binary), None)?;
+            Some(crate::api::train::distributed::label_sql(
+                t,
+                how,
+                encoding.positive.as_deref().unwrap_or_default(),
+            ))
+        }
+        None => None,
+    };
+    let mut rows = Vec::with_capacity(wanted.len());
+    for (i, (name, how)) in wanted.iter().enumerate() {
+        let is_target = Some(name.as_str()) == target;
+        let y = if is_target { None } else { label.as_deref() };
+        let (column, labels) = crate::catalog::counted_columns::listed(relation, name, *how, y, true)?;
+        let p = profile::profile_column(&column, y.map(|_| labels.as_slice()));
+        rows.push(row(p, &relation.columns[i].type_name));
+    }
+    Ok(rows)
 }
 
 fn row(p: ColumnProfile, data_type: &str) -> ProfileRow {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod binnings;
 pub mod citus;
 pub mod cleaning;
+pub mod counted_columns;
 pub mod deployments;
 pub mod models;
 pub mod monitors;

@@ -40,6 +40,22 @@ pub struct Relation {
     pub columns: Vec<RelationColumn>,
 }
 
+/// The SQL expression that reads column `name` as `how` (a float8 for numbers, booleans and
+/// times, text for the rest), and the kind of column it fills.
+pub fn read_expr(name: &str, how: ReadAs) -> Result<(String, ColumnKind)> {
+    let q = quote_identifier(name);
+    Ok(match how {
+        ReadAs::Feature(ColumnKind::Numeric) => (format!("({q})::float8"), ColumnKind::Numeric),
+        ReadAs::Feature(ColumnKind::Boolean) => (format!("({q})::int::float8"), ColumnKind::Boolean),
+        ReadAs::Feature(ColumnKind::Categorical) => (format!("({q})::text"), ColumnKind::Categorical),
+        ReadAs::Time => (format!("extract(epoch FROM {q})::float8"), ColumnKind::Numeric),
+        ReadAs::Text => (format!("({q})::text"), ColumnKind::Categorical),
+        ReadAs::Unsupported => {
+            return Err(AimassError::internal(format!("column \"{name}\" has no reader")));
+        }
+    })
+}
+
 impl Relation {
     pub fn describe(oid: pg_sys::Oid) -> Relation {
         Spi::connect(|client| {
@@ -115,17 +131,7 @@ impl Relation {
     fn read_columns(&self, wanted: &[(String, ReadAs)], tail: &str, lenient: bool) -> Result<Vec<Column>> {
         let mut exprs = Vec::with_capacity(wanted.len());
         for (name, how) in wanted {
-            let q = quote_identifier(name);
-            let (expr, kind) = match how {
-                ReadAs::Feature(ColumnKind::Numeric) => (format!("({q})::float8"), ColumnKind::Numeric),
-                ReadAs::Feature(ColumnKind::Boolean) => (format!("({q})::int::float8"), ColumnKind::Boolean),
-                ReadAs::Feature(ColumnKind::Categorical) => (format!("({q})::text"), ColumnKind::Categorical),
-                ReadAs::Time => (format!("extract(epoch FROM {q})::float8"), ColumnKind::Numeric),
-                ReadAs::Text => (format!("({q})::text"), ColumnKind::Categorical),
-                ReadAs::Unsupported => {
-                    return Err(AimassError::internal(format!("column \"{name}\" has no reader")));
-                }
-            };
+            let (expr, kind) = read_expr(name, *how)?;
             exprs.push((name.clone(), expr, kind));
         }
         self.read_exprs(&exprs, tail, lenient)

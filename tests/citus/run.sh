@@ -16,7 +16,8 @@
 #      single-node fit's on the same rows;
 #   7. the metric aggregates computed on the workers and combined on the coordinator, bit-equal
 #      to the local copy's, with fewer bytes than the rows;
-#   8. evaluate and bin from the workers' counts, predict_batch and explain on distributed tables.
+#   8. evaluate, bin and profile from the workers' counts, predict_batch and explain on
+#      distributed tables.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/pg_env.sh
@@ -316,6 +317,29 @@ read -r cols_bytes _ <<<"$(measure "SELECT count(*) FROM (SELECT age, home, reco
 [ "${bin_bytes:-0}" -gt 0 ] && [ "$((bin_bytes * 10))" -lt "${cols_bytes:-0}" ] \
   || fail "bin on a distributed table: $bin_bytes bytes, not a tenth of pulling the columns ($cols_bytes)"
 ok "bin of columns of few values brings the coordinator under a tenth of their bytes ($bin_bytes vs $cols_bytes)"
+# profile from each column's counts by value and label: the local copy's figures. The edge table
+# has NaN and infinite numbers, NULLs, NULL targets, a boolean, a timestamp and a text column.
+on 0 "CREATE TABLE edge AS SELECT i AS id, CASE WHEN i % 97 = 0 THEN 'NaN'::float8 WHEN i % 89 = 0 THEN 'Infinity' WHEN i % 13 = 0 THEN NULL ELSE (i % 41) * 1.5 END AS x,
+             i % 3 = 0 AS flag, timestamp '2024-01-01' + i * interval '1 hour' AS at, (ARRAY['a', 'b', NULL, 'c'])[1 + i % 4] AS kind,
+             CASE WHEN i % 11 = 0 THEN NULL WHEN (i * 7919) % 5 < 2 THEN 'bad' ELSE 'good' END AS status
+        FROM generate_series(1, 3000) i;
+      CREATE TABLE edge_dist (LIKE edge); SELECT create_distributed_table('edge_dist', 'id'); INSERT INTO edge_dist SELECT * FROM edge" >/dev/null
+SAME_PROFILE="count(*) FILTER (WHERE NOT (d.data_type = l.data_type AND d.rows = l.rows AND d.nulls = l.nulls
+            AND d.non_finite = l.non_finite AND d.distinct_values = l.distinct_values
+            AND d.min IS NOT DISTINCT FROM l.min AND d.max IS NOT DISTINCT FROM l.max
+            AND d.quantiles IS NOT DISTINCT FROM l.quantiles AND d.outliers_iqr IS NOT DISTINCT FROM l.outliers_iqr
+            AND d.zeros IS NOT DISTINCT FROM l.zeros AND d.top_values IS NOT DISTINCT FROM l.top_values
+            AND d.iv IS NOT DISTINCT FROM l.iv AND d.auc IS NOT DISTINCT FROM l.auc
+            AND coalesce(abs(d.mean - l.mean) <= 1e-12 * greatest(abs(l.mean), 1), d.mean IS NULL AND l.mean IS NULL)
+            AND coalesce(abs(d.stddev - l.stddev) <= 1e-12 * greatest(l.stddev, 1), d.stddev IS NULL AND l.stddev IS NULL))) = 0"
+check 0 "profile of a distributed table gives the local copy's figures, IV and AUC (the workers send counts)" \
+  "SELECT count(*) = 16 AND $SAME_PROFILE FROM aimass.profile('credit_dist', 'status') d JOIN aimass.profile('credit_data', 'status') l USING (column_name)"
+check 0 "and so with NaN, infinities, NULLs, NULL targets, booleans, times and text" \
+  "SELECT count(*) = 6 AND $SAME_PROFILE FROM aimass.profile('edge_dist', 'status') d JOIN aimass.profile('edge', 'status') l USING (column_name)"
+check 0 "and without a target" \
+  "SELECT count(*) = 6 AND $SAME_PROFILE FROM aimass.profile('edge_dist') d JOIN aimass.profile('edge') l USING (column_name)"
+read -r prof_bytes _ <<<"$(measure "SELECT count(*) FROM aimass.profile('credit_big_dist', 'status')")"
+echo "citus-test: profile of credit_big_dist ($(on 0 "SELECT count(*) FROM credit_big_dist") rows) brought the coordinator $prof_bytes bytes (pulling the training columns: $pulled)"
 check 0 "predict_batch on a distributed table gives the pushed-down scores bit for bit" \
   "SELECT count(*) = $rows AND count(*) FILTER (WHERE float8send(b.score) IS DISTINCT FROM float8send(s.p)) = 0
      FROM aimass.predict_batch('credit', 'credit_dist', 'id') b
