@@ -80,8 +80,12 @@ fn run(
     };
     let tcol = relation.column(target)?;
     if model.task() == Task::Binary {
+        // The workers score with the model they read from the catalog: only once it is on every
+        // node; before, the rows are read here as for a local table.
         if let Placement::Distributed { .. } = citus::placement(relation_oid) {
-            return on_the_workers(m, project, &relation, target, tcol.read_as, threshold);
+            if citus::catalog_distributed() {
+                return on_the_workers(m, project, &relation, target, tcol.read_as, threshold);
+            }
         }
     }
     let (columns, mut extra) = batch::read(model, &relation, &[(target.to_owned(), tcol.read_as)])?;

@@ -60,3 +60,17 @@ pub fn placement(relation: pg_sys::Oid) -> Placement {
         None => Placement::Local,
     }
 }
+
+/// Whether the catalog is on every node (`aimass.distribute_catalog()` has run here): only then
+/// can a pushed-down call read a model on the workers.
+pub fn catalog_distributed() -> bool {
+    installed()
+        && catalog::get_one::<bool>(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition
+                             WHERE logicalrelid OPERATOR(pg_catalog.=) 'aimass.models'::pg_catalog.regclass)",
+            &[],
+        )
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}

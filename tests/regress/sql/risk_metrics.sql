@@ -119,6 +119,20 @@ SELECT bucket, rows, bads, round(bad_rate::numeric, 4) AS bad_rate, round(captur
 SELECT bucket, rows, round(mean_predicted::numeric, 4) AS mean_predicted, round(observed_rate::numeric, 4) AS observed
   FROM arrays, aimass.calibration_table(arrays.p, arrays.y, 5);
 
+-- The states take rows in place: as window aggregates (a running AUC by month, a moving frame
+-- that restarts) they give each frame's own figure (log loss to rounding: another order of sums).
+SELECT bool_and(w.auc = (SELECT aimass.auc(s.p, s.bad) FROM scored s WHERE s.month <= w.month)
+            AND w.psi IS NOT DISTINCT FROM (SELECT aimass.psi(s.income, s.split = 'train') FROM scored s WHERE s.month <= w.month)
+            AND abs(w.ll - (SELECT aimass.log_loss(s.p, s.bad) FROM scored s WHERE s.month <= w.month)) < 1e-12) AS running_equals_prefix
+  FROM (SELECT DISTINCT month, aimass.auc(p, bad) OVER m AS auc, aimass.psi(income, split = 'train') OVER m AS psi,
+               aimass.log_loss(p, bad) OVER m AS ll
+          FROM scored WINDOW m AS (ORDER BY month RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) w;
+WITH r AS (SELECT row_number() OVER (ORDER BY id) AS n, p, bad FROM scored)
+SELECT bool_and(w.auc IS NOT DISTINCT FROM (SELECT aimass.auc(r.p, r.bad) FROM r WHERE r.n BETWEEN w.n - 50 AND w.n))
+         AS moving_equals_frame
+  FROM (SELECT n, aimass.auc(p, bad) OVER (ORDER BY n ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) AS auc FROM r) w
+ WHERE w.n % 97 = 0;
+
 -- Edge cases and bad input.
 SELECT aimass.auc(p, bad) IS NULL AS empty_is_null FROM scored WHERE false;
 SELECT aimass.auc(p, true) IS NULL AS one_class_is_null FROM scored;
