@@ -125,7 +125,13 @@ pub fn profile_column(column: &Column, labels: Option<&[f64]>) -> ColumnProfile 
                         b.good += 1.0
                     }
                 }
-                p.iv = Some(information_value(&bins)).filter(|v| !v.is_nan());
+                // Summed in the categories' order, NULL last: the same figure whatever order the
+                // rows came in (a distributed table's rows come in another).
+                let mut by_name: Vec<usize> = (0..dictionary.len()).collect();
+                by_name.sort_by(|&a, &b| dictionary[a].cmp(&dictionary[b]));
+                by_name.push(dictionary.len());
+                let ordered: Vec<BinCounts> = by_name.iter().map(|&i| bins[i]).collect();
+                p.iv = Some(information_value(&ordered)).filter(|v| !v.is_nan());
                 let rate: Vec<f64> = bins.iter().map(|b| b.bad / (b.bad + b.good)).collect();
                 let (s, l): (Vec<f64>, Vec<f64>) = codes
                     .iter()
