@@ -220,10 +220,12 @@ pub mod growing {
     const ROW: usize = 9;
     /// The tail of a new state, and the least tail a state grows by.
     pub const FIRST_TAIL: usize = 16;
-    /// A tail never grows past this many rows unless the sorted entries are more (then a quarter
-    /// of them): what is left unused in the tail when a state is sent (Citus sends it as it is)
-    /// stays small beside the entries, and a few values repeated over many rows keep a small
-    /// state. Sorting a full tail into the entries then costs a few entries copied a row.
+    /// A tail never grows past this many rows unless the sorted entries are more (then half of
+    /// them): what is left unused in the tail when a state is sent (Citus sends it as it is)
+    /// stays under about half the entries' bytes (a quarter on average), and a few values
+    /// repeated over many rows keep a small state. Sorting a full tail into the entries then
+    /// costs a few entries decoded and written again a row (a quarter of the entries made the
+    /// AUC of 1M mostly distinct values 1.3–1.5× slower, all of them about as fast as half).
     const TAIL_AT_MOST: usize = 1024;
 
     fn bad() -> AimassError {
@@ -401,10 +403,9 @@ pub mod growing {
     }
 
     /// The room of the next tail for a state whose tail of `room` rows filled up and that now
-    /// holds `sorted` entries: twice the last, at most [`TAIL_AT_MOST`] or a quarter of the
-    /// entries.
+    /// holds `sorted` entries: twice the last, at most [`TAIL_AT_MOST`] or half the entries.
     pub fn next_tail(sorted: usize, room: usize) -> usize {
-        (room * 2).max(FIRST_TAIL).min(TAIL_AT_MOST.max(sorted / 4))
+        (room * 2).max(FIRST_TAIL).min(TAIL_AT_MOST.max(sorted / 2))
     }
 
     /// What a state whose tail is full grows into: its counts (tail sorted in) and the room of
@@ -565,6 +566,6 @@ mod tests {
         assert_eq!(growing::next_tail(0, growing::FIRST_TAIL), 32);
         assert_eq!(growing::next_tail(10, 1024), 1024);
         assert_eq!(growing::next_tail(1_000_000, 1024), 2048);
-        assert_eq!(growing::next_tail(1_000_000, 200_000), 250_000);
+        assert_eq!(growing::next_tail(1_000_000, 400_000), 500_000);
     }
 }
