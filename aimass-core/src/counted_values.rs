@@ -15,7 +15,7 @@
 
 use crate::binning;
 use crate::error::{AimassError, Result};
-use crate::metrics::auc_ks_of_steps;
+use crate::metrics::auc_ks_of_counts;
 use crate::stability::psi_counts;
 use crate::woe::{information_value, BinCounts};
 
@@ -157,9 +157,7 @@ impl ValueCounts {
     }
 
     fn auc_ks(&self) -> (f64, f64) {
-        let (pos, neg) = (self.present(Some(true)) as f64, self.present(Some(false)) as f64);
-        let steps = self.counts.iter().rev().map(|c| (c[1] as f64, c[0] as f64));
-        auc_ks_of_steps(pos, neg, steps)
+        auc_ks_of_counts(&self.counts)
     }
 
     /// IV of the values against the flags as labels (true = bad), over the values' default bins

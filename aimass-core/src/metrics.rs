@@ -109,13 +109,18 @@ pub fn binary(p: &[f64], labels: &[f64], threshold: f64) -> BinaryMetrics {
     assembled(n, (auc, ks), (log_loss, brier), threshold, c)
 }
 
+/// [`auc_ks`] of distinct scores in ascending order, known by their (negatives, positives).
+pub fn auc_ks_of_counts(counts: &[[u64; 2]]) -> (f64, f64) {
+    let (pos, neg) = counts.iter().fold((0.0, 0.0), |(p, n), c| (p + c[1] as f64, n + c[0] as f64));
+    auc_ks_of_steps(pos, neg, counts.iter().rev().map(|c| (c[1] as f64, c[0] as f64)))
+}
+
 /// [`binary`] of scores held as distinct scores, ascending, with their negatives and positives
 /// (`crate::counted_values::ValueCounts`: what a distributed table's workers send instead of
 /// their rows): AUC, KS and the confusion matrix are the rows' own bit for bit, log loss and
 /// Brier the same sums added per distinct score (to rounding).
 pub fn binary_of_counts(scores: &[f64], counts: &[[u64; 2]], threshold: f64) -> BinaryMetrics {
-    let (pos, neg) = counts.iter().fold((0.0, 0.0), |(p, n), c| (p + c[1] as f64, n + c[0] as f64));
-    let (auc, ks) = auc_ks_of_steps(pos, neg, counts.iter().rev().map(|c| (c[1] as f64, c[0] as f64)));
+    let (auc, ks) = auc_ks_of_counts(counts);
     let eps = 1e-15;
     let (mut log_loss, mut brier, mut n) = (0.0, 0.0, 0usize);
     let mut c = Confusion { tp: 0, fp: 0, tn: 0, fn_: 0 };

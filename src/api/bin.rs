@@ -79,14 +79,13 @@ pub(crate) struct Binned {
 }
 
 pub(crate) fn read_and_bin(
-    oid: pg_sys::Oid,
+    relation: &Relation,
     target: &str,
     columns: Option<Vec<String>>,
     method: Method,
     options: &BinningOptions,
 ) -> Result<Binned> {
-    let relation = Relation::describe(oid);
-    let (mut wanted, named) = wanted_columns(&relation, target, columns, options)?;
+    let (mut wanted, named) = wanted_columns(relation, target, columns, options)?;
     wanted.push((target.to_owned(), relation.column(target)?.read_as));
     let mut read = relation.read(&wanted)?;
     let tcolumn = read.pop().ok_or_else(|| AimassError::internal("target not read"))?;
@@ -187,14 +186,8 @@ fn bin_on_the_workers(
     options: &BinningOptions,
 ) -> Result<Vec<Option<ColumnBinning>>> {
     let (wanted, named) = wanted_columns(relation, target, columns, options)?;
-    let how = relation.column(target)?.read_as;
-    let encoding =
-        crate::api::train::distributed::infer_target(relation, target, how, Some(Task::Binary), None)?;
-    let y = crate::api::train::distributed::label_sql(
-        target,
-        how,
-        encoding.positive.as_deref().unwrap_or_default(),
-    );
+    let y = crate::api::train::distributed::binary_label_sql(relation, target)?;
+
     let mut out = Vec::with_capacity(wanted.len());
     for (name, read_as) in &wanted {
         let (column, labels) = counted_columns::listed(relation, name, *read_as, Some(&y), false)?;
@@ -216,7 +209,7 @@ fn run(
     let binnings = if counted_columns::is_distributed(&relation) {
         bin_on_the_workers(&relation, target, columns, method_v, &options)?
     } else {
-        read_and_bin(oid, target, columns, method_v, &options)?.binnings
+        read_and_bin(&relation, target, columns, method_v, &options)?.binnings
     };
     let result: Vec<ColumnBinning> = binnings.into_iter().flatten().collect();
     if result.is_empty() {

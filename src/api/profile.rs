@@ -127,19 +127,7 @@ fn on_the_workers(
     wanted: &[(String, ReadAs)],
     target: Option<&str>,
 ) -> Result<Vec<ProfileRow>> {
-    let label = match target {
-        Some(t) => {
-            let how = relation.column(t)?.read_as;
-            let encoding =
-                crate::api::train::distributed::infer_target(relation, t, how, Some(Task::Binary), None)?;
-            Some(crate::api::train::distributed::label_sql(
-                t,
-                how,
-                encoding.positive.as_deref().unwrap_or_default(),
-            ))
-        }
-        None => None,
-    };
+    let label = target.map(|t| crate::api::train::distributed::binary_label_sql(relation, t)).transpose()?;
     let mut rows = Vec::with_capacity(wanted.len());
     for (i, (name, how)) in wanted.iter().enumerate() {
         let is_target = Some(name.as_str()) == target;

@@ -4,6 +4,7 @@ use pgrx::prelude::*;
 use pgrx::PgRelation;
 
 use crate::api::bin::read_and_bin;
+use crate::catalog::relation::Relation;
 use crate::core::data::ColumnData;
 use crate::core::error::{AimassError, Result};
 use crate::core::feature_selection::{select, Candidate, Decision};
@@ -64,7 +65,8 @@ fn run(
             return Err(AimassError::invalid_parameter(format!("{name} must be between 0 and 1, not {v}")));
         }
     }
-    let binned = read_and_bin(oid, target, None, Method::Tree, &BinningOptions::default())?;
+    let binned =
+        read_and_bin(&Relation::describe(oid), target, None, Method::Tree, &BinningOptions::default())?;
     let candidates: Vec<Candidate> = binned
         .columns
         .iter()

@@ -552,6 +552,14 @@ fn target_encoding(
     infer_target(relation, target, how, args.task.or(Some(Task::Binary)), args.positive.as_deref())
 }
 
+/// The SQL of a row's label (1, 0, NULL) for a binary `target` of `relation`, its positive class
+/// inferred as on one node.
+pub(crate) fn binary_label_sql(relation: &Relation, target: &str) -> Result<String> {
+    let how = relation.column(target)?.read_as;
+    let encoding = infer_target(relation, target, how, Some(Task::Binary), None)?;
+    Ok(label_sql(target, how, encoding.positive.as_deref().unwrap_or_default()))
+}
+
 /// The target's encoding as `TargetEncoding::infer` finds it on one node, from the target's
 /// first three distinct values (enough to tell binary from not), read on the workers.
 pub(crate) fn infer_target(
