@@ -8,8 +8,8 @@
 #   - the bytes the coordinator's backend received from its sockets during each (recvfrom,
 #     traced), against reading the training columns once;
 #   - inline scoring, local and pushed down;
-#   - the metric aggregates (auc of the scores, iv of two columns) and evaluate, local and
-#     computed on the workers, with their bytes against pulling the rows;
+#   - the metric aggregates (auc of the scores, iv of two columns), evaluate and a monitor's
+#     check, local and computed on the workers, with their bytes against pulling the rows;
 #   - test AUC of both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,6 +65,13 @@ read -r _ sb_pull _ <<<"$(timed "SELECT count(*) FROM (SELECT aimass.predict_pro
 read -r _ cb_pull _ <<<"$(timed "SELECT count(*) FROM (SELECT age, income, bad FROM bench_dist OFFSET 0) s")"
 read -r e_local _ _ <<<"$(timed "SELECT aimass.evaluate('local', 'bench_credit', 'bad')")"
 read -r e_dist eb_dist _ <<<"$(timed "SELECT aimass.evaluate('local', 'bench_dist', 'bad')")"
+# A monitor's check of every row (sample_rows 0, so that both count the same rows): local reads
+# the features; on the distributed table the workers count them in the reference's bins.
+q "SELECT aimass.monitor('local', 'bench_dist', '{\"sample_rows\": 0, \"label_column\": \"bad\"}')" >/dev/null
+read -r d_local _ _ <<<"$(timed "SELECT count(*) FROM aimass.check_drift('local', 'bench_credit')")"
+read -r d_dist db_dist _ <<<"$(timed "SELECT count(*) FROM aimass.check_drift('local', 'bench_dist')")"
+d_same=$(q "SELECT (SELECT array_agg(ROW(kind, feature, statistic, value)::text ORDER BY 1) FROM aimass.check_drift('local', 'bench_dist'))
+              = (SELECT array_agg(ROW(kind, feature, statistic, value)::text ORDER BY 1) FROM aimass.check_drift('local', 'bench_credit'))")
 s_local=$(clock "SELECT sum(aimass.predict_proba('local', t)) FROM bench_credit t")
 s_dist=$(clock "SELECT sum(aimass.predict_proba('local', t)) FROM bench_dist t")
 scan_local=$(clock "SELECT count(*) FROM bench_credit t")
@@ -90,5 +97,6 @@ cat <<TXT | tee "$OUT/result.md"
 | auc(predict_proba, bad) | ${a_local} s | ${a_dist} s, ${ab_dist} B to the coordinator | pulling the scores: ${sb_pull} B |
 | iv(age), iv(income) | ${i_local} s | ${i_dist} s, ${ib_dist} B | pulling the columns: ${cb_pull} B |
 | evaluate (binary) | ${e_local} s | ${e_dist} s, ${eb_dist} B | |
+| check_drift, every row, with performance | ${d_local} s | ${d_dist} s, ${db_dist} B | same findings: ${d_same}; reading the training columns: ${b_pull} B |
 TXT
 bash scripts/citus.sh stop >/dev/null

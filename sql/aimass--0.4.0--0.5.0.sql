@@ -80,7 +80,7 @@ BEGIN
     FOR f IN
         SELECT p.oid::regprocedure FROM pg_proc p
          WHERE p.pronamespace = 'aimass'::regnamespace
-           AND p.proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model')
+           AND p.proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model', '_drift_score')
          ORDER BY 1::text
     LOOP
         stmt := format('ALTER FUNCTION %s PARALLEL RESTRICTED', f);
@@ -357,3 +357,15 @@ REVOKE EXECUTE ON FUNCTION aimass._value_counts_add(bytea, double precision, boo
                            aimass._brier_final(bytea),
                            aimass._value_counts(double precision, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION aimass._value_counts(double precision, boolean) TO aimass_analyst;
+
+-- A monitor's check of a distributed table scores on the workers (issue 19): a row's score with
+-- NaN and infinite numbers read as missing, as the check reads them.
+CREATE FUNCTION aimass."_drift_score"(
+	"model_id" bigint,
+	"row" anyelement
+) RETURNS double precision
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'drift_score_wrapper';
+REVOKE EXECUTE ON FUNCTION aimass._drift_score(bigint, anyelement) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION aimass._drift_score(bigint, anyelement) TO aimass_analyst;

@@ -85,27 +85,58 @@ impl Reference {
     pub fn count(&self, column: &Column) -> Vec<f64> {
         match (self, &column.data) {
             (Reference::Numeric { .. }, ColumnData::Numeric(values)) => self.count_values(values),
-            (Reference::Categorical { categories, .. }, ColumnData::Categorical { codes, dictionary }) => {
-                let index: std::collections::HashMap<&str, usize> =
-                    categories.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
-                let unseen = categories.len() + 1;
-                let slot: Vec<usize> =
-                    dictionary.iter().map(|d| index.get(d.as_str()).copied().unwrap_or(unseen)).collect();
-                let mut c = vec![0.0; categories.len() + 2];
+            (Reference::Categorical { .. }, ColumnData::Categorical { codes, dictionary }) => {
+                let mut per_code = vec![0.0; dictionary.len()];
+                let mut nulls = 0.0;
                 for &code in codes {
-                    c[if code == MISSING_CODE { categories.len() } else { slot[code as usize] }] += 1.0;
+                    if code == MISSING_CODE {
+                        nulls += 1.0;
+                    } else {
+                        per_code[code as usize] += 1.0;
+                    }
                 }
-                c
+                let present = dictionary.iter().zip(per_code).map(|(d, n)| (Some(d.as_str()), n));
+                self.count_categories(present.chain([(None, nulls)]))
             }
-            (r, _) => {
-                let mut c = vec![0.0; r.counts().len()];
-                let null = match r {
-                    Reference::Numeric { edges, .. } => edges.len() + 1,
-                    Reference::Categorical { categories, .. } => categories.len(),
-                };
-                c[null] = column.len() as f64;
-                c
-            }
+            (r, _) => r.all_null(column.len() as f64),
+        }
+    }
+
+    /// Live categories counted in a categorical reference's bins, from `(category, rows)` (NULL:
+    /// `None`; a category may come more than once): a category training never saw counts as
+    /// unseen. A numeric reference counts them all as NULL, as [`Reference::count`] does text.
+    pub fn count_categories<'a>(
+        &self,
+        counted: impl IntoIterator<Item = (Option<&'a str>, f64)>,
+    ) -> Vec<f64> {
+        let Reference::Categorical { categories, .. } = self else {
+            return self.all_null(counted.into_iter().map(|(_, n)| n).sum());
+        };
+        let index: std::collections::HashMap<&str, usize> =
+            categories.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        let unseen = categories.len() + 1;
+        let mut c = vec![0.0; categories.len() + 2];
+        for (category, n) in counted {
+            c[match category {
+                None => categories.len(),
+                Some(d) => index.get(d).copied().unwrap_or(unseen),
+            }] += n;
+        }
+        c
+    }
+
+    /// `rows` counted in the NULL bin (live values of a kind the reference cannot count).
+    pub fn all_null(&self, rows: f64) -> Vec<f64> {
+        let mut c = vec![0.0; self.counts().len()];
+        c[self.null_bin()] = rows;
+        c
+    }
+
+    /// Where NULL is counted: after a numeric reference's bins, after the categories.
+    pub fn null_bin(&self) -> usize {
+        match self {
+            Reference::Numeric { edges, .. } => edges.len() + 1,
+            Reference::Categorical { categories, .. } => categories.len(),
         }
     }
 
@@ -224,6 +255,14 @@ mod tests {
         assert_eq!(counts, vec![120.0, 0.0, 0.0, 30.0, 150.0]);
         let d = r.compare(&counts);
         assert!(d.ks.is_none() && d.psi > 1.0 && d.js > 0.3 && d.js <= 1.0);
+        // Counted categories (as a distributed table's workers send them, a category split over
+        // two of them) land in the same bins.
+        let listed = [(Some("z"), 100.0), (Some("a"), 120.0), (None, 30.0), (Some("z"), 50.0)];
+        assert_eq!(r.count_categories(listed), counts);
+        // A numeric reference counts text as NULL, as it counts a text column.
+        let n = Reference::numeric(&[1.0, 2.0, 3.0]);
+        assert_eq!(n.count_categories(listed), n.all_null(300.0));
+        assert_eq!(n.all_null(300.0)[n.null_bin()], 300.0);
     }
 
     #[test]

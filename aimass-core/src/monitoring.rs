@@ -239,14 +239,19 @@ pub fn skipped(kind: Kind, rows: usize, min_rows: i64) -> Finding {
 /// One warning per live feature that held NaN or ±Infinity (read as missing, so the check goes
 /// on): the count is the finding's value.
 pub fn non_finite(features: &[&Column]) -> Vec<Finding> {
-    features
-        .iter()
-        .filter(|c| c.non_finite > 0)
-        .map(|c| Finding {
+    non_finite_counts(features.iter().map(|c| (c.name.as_str(), c.non_finite)))
+}
+
+/// [`non_finite`] of each feature's count of non-finite values.
+pub fn non_finite_counts<'a>(counts: impl IntoIterator<Item = (&'a str, usize)>) -> Vec<Finding> {
+    counts
+        .into_iter()
+        .filter(|&(_, n)| n > 0)
+        .map(|(name, n)| Finding {
             kind: Kind::Feature,
-            feature: Some(c.name.clone()),
+            feature: Some(name.to_owned()),
             statistic: "non_finite",
-            value: c.non_finite as f64,
+            value: n as f64,
             expected: None,
             threshold: Some(0.0),
             status: "warn",
@@ -263,15 +268,34 @@ pub fn drift(
     scores: &[f64],
     t: &Thresholds,
 ) -> Result<Vec<Finding>> {
-    let mut out = Vec::new();
+    let mut live = Vec::with_capacity(features.len());
     for column in features {
-        let r = reference.features.get(&column.name).ok_or_else(|| {
-            AimassError::internal(format!("the drift reference has no feature \"{}\"", column.name))
-        })?;
-        let d = r.compare(&r.count(column));
-        out.extend(drift_findings(Kind::Feature, &column.name, &d, t));
+        live.push((column.name.as_str(), feature_reference(reference, &column.name)?.count(column)));
     }
-    let d = reference.score.compare(&reference.score.count_values(scores));
+    drift_of_counts(reference, &live, &reference.score.count_values(scores), t)
+}
+
+/// The reference of one raw feature.
+pub fn feature_reference<'a>(reference: &'a ModelReference, name: &str) -> Result<&'a Reference> {
+    reference
+        .features
+        .get(name)
+        .ok_or_else(|| AimassError::internal(format!("the drift reference has no feature \"{name}\"")))
+}
+
+/// [`drift`] of live counts in the reference's bins: each feature's (by name) and the score's.
+pub fn drift_of_counts(
+    reference: &ModelReference,
+    features: &[(&str, Vec<f64>)],
+    score: &[f64],
+    t: &Thresholds,
+) -> Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for (name, counts) in features {
+        let d = feature_reference(reference, name)?.compare(counts);
+        out.extend(drift_findings(Kind::Feature, name, &d, t));
+    }
+    let d = reference.score.compare(score);
     out.extend(drift_findings(Kind::Score, SCORE, &d, t));
     Ok(out)
 }
@@ -287,6 +311,32 @@ pub fn performance(
 ) -> Vec<Finding> {
     let (auc, ks) = crate::metrics::auc_ks(scores, labels);
     let bad_rate = labels.iter().sum::<f64>() / labels.len().max(1) as f64;
+    performance_of(auc, ks, bad_rate, expected_auc, expected_ks, band)
+}
+
+/// [`performance`] of live scores counted by label (per distinct score, ascending: negatives,
+/// positives), as a distributed table's workers send them.
+pub fn performance_of_counts(
+    counts: &[[u64; 2]],
+    expected_auc: Option<f64>,
+    expected_ks: Option<f64>,
+    band: &Band,
+) -> Vec<Finding> {
+    let (auc, ks) = crate::metrics::auc_ks_of_counts(counts);
+    let (neg, pos) = counts.iter().fold((0u64, 0u64), |(n, p), c| (n + c[0], p + c[1]));
+    let bad_rate = pos as f64 / (neg + pos).max(1) as f64;
+    performance_of(auc, ks, bad_rate, expected_auc, expected_ks, band)
+}
+
+/// The performance findings of an AUC, a KS and a bad rate.
+fn performance_of(
+    auc: f64,
+    ks: f64,
+    bad_rate: f64,
+    expected_auc: Option<f64>,
+    expected_ks: Option<f64>,
+    band: &Band,
+) -> Vec<Finding> {
     let judged = |statistic, value: f64, expected: Option<f64>| {
         let (status, threshold) = match expected {
             Some(e) if !value.is_nan() => {
@@ -391,6 +441,12 @@ mod tests {
         // The PSI is the one of core::stability on the same bins.
         let r = &reference.features["a"];
         assert_eq!(get("a", "psi").value, crate::stability::psi_counts(r.counts(), &r.count(&live_a)));
+        // From counts (as a distributed table's workers send them): the same findings.
+        let live = [("a", r.count(&live_a)), ("b", reference.features["b"].count(&live_b))];
+        let counted = drift_of_counts(&reference, &live, &reference.score.count_values(&scores[..1000]), &t);
+        assert_eq!(counted.unwrap(), f);
+        let e = drift_of_counts(&reference, &[("c", vec![0.0; 3])], &[], &t).unwrap_err();
+        assert!(e.message.contains("no feature \"c\""), "{}", e.message);
     }
 
     #[test]
@@ -406,5 +462,23 @@ mod tests {
         assert_eq!((f[2].statistic, f[2].value), ("bad_rate", 0.5));
         let fine = performance(&scores, &labels, Some(0.78), None, &PERFORMANCE_BAND);
         assert_eq!(fine[0].status, "ok");
+        // The same scores counted by label (a tie at 0.4 added on both sides): the same findings.
+        let (mut scores, mut labels) = (scores.to_vec(), labels.to_vec());
+        scores.extend([0.4, 0.4]);
+        labels.extend([1.0, 0.0]);
+        let mut pairs: Vec<(f64, f64)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut counts: Vec<(f64, [u64; 2])> = Vec::new();
+        for (s, y) in pairs {
+            if counts.last().is_none_or(|c| c.0 != s) {
+                counts.push((s, [0, 0]));
+            }
+            counts.last_mut().unwrap().1[y as usize] += 1;
+        }
+        let counts: Vec<[u64; 2]> = counts.into_iter().map(|c| c.1).collect();
+        assert_eq!(
+            performance_of_counts(&counts, Some(0.9), Some(0.5), &PERFORMANCE_BAND),
+            performance(&scores, &labels, Some(0.9), Some(0.5), &PERFORMANCE_BAND)
+        );
     }
 }

@@ -76,7 +76,7 @@ BEGIN
     FOR f IN
         SELECT p.oid::regprocedure FROM pg_proc p
          WHERE p.pronamespace = 'aimass'::regnamespace
-           AND p.proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model')
+           AND p.proname IN ('predict', 'predict_proba', 'explain', 'score_points', 'served_model', '_drift_score')
          ORDER BY 1::text
     LOOP
         stmt := format('ALTER FUNCTION %s PARALLEL RESTRICTED', f);

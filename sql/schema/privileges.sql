@@ -45,7 +45,7 @@ DECLARE
         ['aimass_analyst', 'challenger_report'], ['aimass_analyst', '_newton_pass'],
         ['aimass_analyst', '_score_model'], ['aimass_analyst', '_shard_fit'],
         ['aimass_analyst', '_boost_pass'], ['aimass_analyst', '_bin_summary'],
-        ['aimass_analyst', '_value_counts'],
+        ['aimass_analyst', '_value_counts'], ['aimass_analyst', '_drift_score'],
         ['aimass_admin', 'deploy'], ['aimass_admin', 'monitor'], ['aimass_admin', 'unmonitor'],
         ['aimass_admin', 'run_monitor'], ['aimass_admin', 'log_prediction']
     ];

@@ -14,6 +14,7 @@ pub mod hyperparameters;
 pub mod log_prediction;
 pub mod model_card;
 pub mod monitor;
+pub mod monitor_on_workers;
 pub mod predict;
 pub mod profile;
 pub mod removed_symbols;

@@ -6,6 +6,7 @@ use pgrx::spi::quote_identifier;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
+use super::monitor_on_workers;
 use crate::catalog::audit::{self, Action};
 use crate::catalog::monitors::{self, CheckContext, Window};
 use crate::catalog::relation::{ReadAs, Relation};
@@ -318,18 +319,40 @@ fn check(
         }
         None => None,
     };
-    let (features, _, w) = read_window(&m, &relation, logged, ts, window, None, options)?;
-    let refs: Vec<&Column> = features.iter().collect();
-    for f in monitoring::non_finite(&refs) {
-        out.push((f, w.clone()));
-    }
-    if w.rows < options.min_rows {
-        out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
-    } else {
-        let all: Vec<usize> = (0..w.rows as usize).collect();
-        let scores = score_rows(&m.model, &refs, &all, crate::gucs::threads())?;
-        for f in monitoring::drift(&reference, &refs, &scores, &options.thresholds)? {
+    // A distributed table is counted on the workers (the prediction log is a local table).
+    let on_workers = logged.is_none() && monitor_on_workers::applies(&relation);
+    if on_workers {
+        let filter = monitor_on_workers::window_filter(ts, window.as_ref());
+        let live = monitor_on_workers::feature_counts(&m.model, &reference, &relation, &filter)?;
+        let w = window_of(window, live.rows);
+        let non_finite = live.features.iter().map(|(name, _, n)| (name.as_str(), *n));
+        for f in monitoring::non_finite_counts(non_finite) {
             out.push((f, w.clone()));
+        }
+        if w.rows < options.min_rows {
+            out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
+        } else {
+            let score = monitor_on_workers::score_counts(m.id, &reference, &relation, &filter)?;
+            let counts: Vec<(&str, Vec<f64>)> =
+                live.features.iter().map(|(name, c, _)| (name.as_str(), c.clone())).collect();
+            for f in monitoring::drift_of_counts(&reference, &counts, &score, &options.thresholds)? {
+                out.push((f, w.clone()));
+            }
+        }
+    } else {
+        let (features, _, w) = read_window(&m, &relation, logged, ts, window, None, options)?;
+        let refs: Vec<&Column> = features.iter().collect();
+        for f in monitoring::non_finite(&refs) {
+            out.push((f, w.clone()));
+        }
+        if w.rows < options.min_rows {
+            out.push((monitoring::skipped(Kind::Check, w.rows as usize, options.min_rows), w));
+        } else {
+            let all: Vec<usize> = (0..w.rows as usize).collect();
+            let scores = score_rows(&m.model, &refs, &all, crate::gucs::threads())?;
+            for f in monitoring::drift(&reference, &refs, &scores, &options.thresholds)? {
+                out.push((f, w.clone()));
+            }
         }
     }
     // Performance over the rows whose labels have arrived.
@@ -339,23 +362,46 @@ fn check(
         }
         // The label delay shifts the window back: labels of recent rows are not known yet.
         let label_window = ts.map(|_| bounds(&options.window, &options.label_delay, None));
-        let (features, label_col, w) =
-            read_window(&m, &relation, logged, ts, label_window, Some(label), options)?;
-        let label_col = label_col.ok_or_else(|| AimassError::internal("label not read"))?;
-        let labels = m.model.target.labels(&label_col)?;
-        let known: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
-        let w = Window { rows: known.len() as i64, ..w };
-        if (known.len() as i64) < options.min_rows {
-            out.push((monitoring::skipped(Kind::Performance, known.len(), options.min_rows), w));
+        let expected = |name| monitors::training_metric(m.id, name);
+        if on_workers {
+            let filter = monitor_on_workers::window_filter(ts, label_window.as_ref());
+            let counts =
+                monitor_on_workers::labelled_score_counts(m.id, &m.model, &relation, &filter, label)?;
+            let known = counts.iter().map(|c| c[0] + c[1]).sum::<u64>() as i64;
+            let w = window_of(label_window, known);
+            let found = if known < options.min_rows {
+                vec![monitoring::skipped(Kind::Performance, known as usize, options.min_rows)]
+            } else {
+                monitoring::performance_of_counts(
+                    &counts,
+                    expected("auc"),
+                    expected("ks"),
+                    &options.performance,
+                )
+            };
+            out.extend(found.into_iter().map(|f| (f, w.clone())));
         } else {
-            let refs: Vec<&Column> = features.iter().collect();
-            let scores = score_rows(&m.model, &refs, &known, crate::gucs::threads())?;
-            let y: Vec<f64> = known.iter().map(|&i| labels[i]).collect();
-            let expected = |name| monitors::training_metric(m.id, name);
-            for f in
-                monitoring::performance(&scores, &y, expected("auc"), expected("ks"), &options.performance)
-            {
-                out.push((f, w.clone()));
+            let (features, label_col, w) =
+                read_window(&m, &relation, logged, ts, label_window, Some(label), options)?;
+            let label_col = label_col.ok_or_else(|| AimassError::internal("label not read"))?;
+            let labels = m.model.target.labels(&label_col)?;
+            let known: Vec<usize> = (0..labels.len()).filter(|&i| !labels[i].is_nan()).collect();
+            let w = Window { rows: known.len() as i64, ..w };
+            if (known.len() as i64) < options.min_rows {
+                out.push((monitoring::skipped(Kind::Performance, known.len(), options.min_rows), w));
+            } else {
+                let refs: Vec<&Column> = features.iter().collect();
+                let scores = score_rows(&m.model, &refs, &known, crate::gucs::threads())?;
+                let y: Vec<f64> = known.iter().map(|&i| labels[i]).collect();
+                for f in monitoring::performance(
+                    &scores,
+                    &y,
+                    expected("auc"),
+                    expected("ks"),
+                    &options.performance,
+                ) {
+                    out.push((f, w.clone()));
+                }
             }
         }
     }
@@ -402,17 +448,7 @@ fn read_window(
     label: Option<&str>,
     options: &MonitorOptions,
 ) -> Result<(Vec<Column>, Option<Column>, Window)> {
-    let mut filter = match (ts, &window) {
-        (Some(ts), Some((start, end))) => {
-            let q = quote_identifier(ts);
-            format!(
-                "WHERE {q} >= {} AND {q} < {}",
-                pgrx::spi::quote_literal(start),
-                pgrx::spi::quote_literal(end)
-            )
-        }
-        _ => "WHERE true".to_owned(),
-    };
+    let mut filter = monitor_on_workers::window_filter(ts, window.as_ref());
     if let Some(project_id) = logged {
         filter += &format!(" AND project_id = {project_id} AND role = 'champion'");
     }
@@ -444,6 +480,11 @@ fn read_window(
         }
     };
     let rows = features.first().map_or(0, Column::len) as i64;
+    Ok((features, extras.pop(), window_of(window, rows)))
+}
+
+/// The window a check's findings are about: its bounds (none without a timestamp column) and rows.
+fn window_of(window: Option<(String, String)>, rows: i64) -> Window {
     let (start, end) = window.map_or((None, None), |(s, e)| (Some(s), Some(e)));
-    Ok((features, extras.pop(), Window { start, end, rows }))
+    Window { start, end, rows }
 }

@@ -71,6 +71,25 @@ fn predict_proba_model(model_id: i64, row: AnyElement) -> f64 {
     by_id(model_id, Input::Row(&row), Want::Proba)
 }
 
+/// Internal (monitoring on a distributed table): the score a monitor's check gives a row, which
+/// reads NaN and infinite numbers as missing (and counts them) where inline scoring refuses
+/// them. Citus runs it in the shard queries.
+#[pg_extern(stable, parallel_safe, name = "_drift_score")]
+fn drift_score(model_id: i64, row: AnyElement) -> f64 {
+    let m = cache::by_id(model_id).or_raise();
+    with_values(&m, Input::Row(&row), |raw| {
+        let finite: Vec<RawValue<'_>> = raw
+            .iter()
+            .map(|v| match *v {
+                RawValue::Number(x) if !x.is_finite() => RawValue::Null,
+                v => v,
+            })
+            .collect();
+        SCRATCH.with(|s| m.model.score(&finite, &mut s.borrow_mut()))
+    })
+    .or_raise()
+}
+
 /// Probability of the positive class for a jsonb object of feature values.
 #[pg_extern(stable, parallel_safe, name = "predict_proba")]
 fn predict_proba_jsonb(project_name: &str, features: JsonArg) -> f64 {

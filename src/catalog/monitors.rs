@@ -57,6 +57,10 @@ pub fn find(project_id: i64) -> Result<Option<Monitor>> {
     }
 }
 
+// The next check is computed in UTC (`timestamp + interval`, IMMUTABLE): Citus refuses a STABLE
+// function of a column (as `timestamptz + interval` is) in an UPDATE of a reference table, the
+// distributed catalog. A `1 day` monitor so checks every 24 hours across a DST change.
+
 /// Takes a due monitor's scheduled check: moves its next check on (by `every`, doubled for each
 /// failure in a row, at most 64 times) and returns the project's name, or `None` when the
 /// monitor is not enabled or another session is checking it. The worker commits this before it
@@ -69,7 +73,7 @@ pub fn take_due(project_id: i64) -> Option<String> {
                              WHERE mo.project_id = $1 AND mo.enabled FOR UPDATE SKIP LOCKED),
                       u AS (UPDATE aimass.monitors mo
                                SET last_check_at = now(),
-                                   next_check_at = now() + mo.every * power(2, least(mo.failures, 6))
+                                   next_check_at = (now() AT TIME ZONE 'UTC' + mo.every * power(2, least(mo.failures, 6))) AT TIME ZONE 'UTC'
                               FROM m WHERE mo.project_id = m.project_id RETURNING mo.project_id)
                  SELECT p.name::text FROM u JOIN aimass.projects p ON p.id = u.project_id",
                 Some(1),
@@ -85,11 +89,12 @@ pub fn take_due(project_id: i64) -> Option<String> {
 }
 
 /// A scheduled check that ran: the failure count starts again and the next check is `every`
-/// after this one.
+/// after this one (after the due time it was taken at, should it have no start: Citus takes no
+/// `now()` inside a COALESCE of a reference table's UPDATE).
 pub fn check_succeeded(project_id: i64) {
     super::run(
         "UPDATE aimass.monitors SET failures = 0, last_error = NULL,
-                next_check_at = coalesce(last_check_at, now()) + every
+                next_check_at = (coalesce(last_check_at, next_check_at) AT TIME ZONE 'UTC' + every) AT TIME ZONE 'UTC'
           WHERE project_id = $1",
         &[project_id.into()],
     )
@@ -101,7 +106,7 @@ pub fn check_succeeded(project_id: i64) {
 pub fn check_failed(project_id: i64, message: &str) {
     super::run(
         "UPDATE aimass.monitors SET failures = failures + 1, last_error = $2, last_error_at = now(),
-                next_check_at = now() + every * power(2, least(failures + 1, 6))
+                next_check_at = (now() AT TIME ZONE 'UTC' + every * power(2, least(failures + 1, 6))) AT TIME ZONE 'UTC'
           WHERE project_id = $1",
         &[project_id.into(), message.into()],
     )
@@ -125,7 +130,9 @@ pub fn check_intervals(o: &MonitorOptions) -> Result<()> {
 }
 
 /// Creates or replaces the project's monitor of relation `relation_id` (shown as `relation`);
-/// the first check is due now. The relation's owner and kind are kept beside its oid.
+/// the first check is due now. The relation's owner and kind are kept beside its oid. Every
+/// value of the update comes from the inserted row (its column defaults): Citus takes only
+/// IMMUTABLE functions in the DO UPDATE of a reference table (the distributed catalog).
 pub fn upsert(
     project_id: i64,
     relation: &str,
@@ -139,7 +146,8 @@ pub fn upsert(
            FROM pg_catalog.pg_class c WHERE c.oid = $6
          ON CONFLICT (project_id) DO UPDATE
             SET relation = EXCLUDED.relation, options = EXCLUDED.options, every = EXCLUDED.every,
-                enabled = true, next_check_at = now(), created_at = now(), created_by = EXCLUDED.created_by,
+                enabled = true, next_check_at = EXCLUDED.next_check_at, created_at = EXCLUDED.created_at,
+                created_by = EXCLUDED.created_by,
                 relation_id = EXCLUDED.relation_id, relation_owner = EXCLUDED.relation_owner,
                 relation_kind = EXCLUDED.relation_kind, failures = 0, last_error = NULL",
         &[

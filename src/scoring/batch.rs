@@ -26,21 +26,7 @@ pub fn read_where(
 ) -> Result<(Vec<Column>, Vec<Column>)> {
     let mut wanted = Vec::with_capacity(model.features().len() + extra.len());
     for step in model.features() {
-        let col = relation.column(step.name())?;
-        let how = match (step.kind(), col.read_as) {
-            (ColumnKind::Categorical, ReadAs::Feature(_)) => ReadAs::Feature(ColumnKind::Categorical),
-            (_, ReadAs::Feature(k @ (ColumnKind::Numeric | ColumnKind::Boolean))) => ReadAs::Feature(k),
-            _ => {
-                return Err(AimassError::new(
-                    ErrorKind::DatatypeMismatch,
-                    format!(
-                        "column \"{}\" has type {}, which the model cannot read",
-                        col.name, col.type_name
-                    ),
-                ))
-            }
-        };
-        wanted.push((step.name().to_owned(), how));
+        wanted.push((step.name().to_owned(), feature_read_as(relation, step.name(), step.kind())?));
     }
     wanted.extend(extra.iter().cloned());
     let mut features = if lenient {
@@ -50,6 +36,20 @@ pub fn read_where(
     };
     let extras = features.split_off(model.features().len());
     Ok((features, extras))
+}
+
+/// How column `name` of `relation` is read as a model feature of `kind`: a category from any
+/// column, a number from a number or a boolean.
+pub fn feature_read_as(relation: &Relation, name: &str, kind: ColumnKind) -> Result<ReadAs> {
+    let col = relation.column(name)?;
+    match (kind, col.read_as) {
+        (ColumnKind::Categorical, ReadAs::Feature(_)) => Ok(ReadAs::Feature(ColumnKind::Categorical)),
+        (_, ReadAs::Feature(k @ (ColumnKind::Numeric | ColumnKind::Boolean))) => Ok(ReadAs::Feature(k)),
+        _ => Err(AimassError::new(
+            ErrorKind::DatatypeMismatch,
+            format!("column \"{}\" has type {}, which the model cannot read", col.name, col.type_name),
+        )),
+    }
 }
 
 /// Reads the model's features from the `features` jsonb of logged predictions

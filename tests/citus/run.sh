@@ -17,7 +17,9 @@
 #   7. the metric aggregates computed on the workers and combined on the coordinator, bit-equal
 #      to the local copy's, with fewer bytes than the rows;
 #   8. evaluate, bin and profile from the workers' counts, predict_batch and explain on
-#      distributed tables.
+#      distributed tables;
+#   9. monitoring's checks from the workers' counts in the reference's bins, the local copy's
+#      findings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/pg_env.sh
@@ -168,6 +170,9 @@ check 0 "and so do the row counts and the test AUC" \
           AND sa.train_rows = sb.train_rows AND sa.test_rows = sb.test_rows AND sa.row_count = 40 * $rows
      FROM aimass.models a JOIN aimass.snapshots sa ON sa.id = a.snapshot_id, aimass.models b JOIN aimass.snapshots sb ON sb.id = b.snapshot_id
     WHERE a.id = $local_model AND b.id = $dist_model"
+check 0 "a distributed training keeps its features' drift reference: the single-node fit's (exact deciles, their counts)" \
+  "SELECT a.reference->'features' = b.reference->'features' AND (SELECT count(*) FROM jsonb_object_keys(a.reference->'features')) = 9
+     FROM aimass.models a, aimass.models b WHERE a.id = $local_model AND b.id = $dist_model"
 stats=$(on 0 "SELECT metrics->'distributed'->>'bytes_to_coordinator' FROM aimass.models WHERE id = $dist_model")
 echo "citus-test: reading the training columns moved $pulled bytes to the coordinator; the distributed training $trained (its own count: $stats)" | tee "$OUT/traffic.txt"
 [ "$trained" -lt $((pulled / 2)) ] || fail "the distributed training read $trained bytes, reading the rows $pulled"
@@ -348,5 +353,58 @@ check 0 "explain runs on the workers and gives the local contributions" \
   "SELECT abs(d.total - l.total) < 1e-9 AND d.n = l.n
      FROM (SELECT sum(e.contribution) AS total, count(*) AS n FROM credit_dist t, LATERAL aimass.explain('credit', t) e) d,
           (SELECT sum(e.contribution) AS total, count(*) AS n FROM credit_data t, LATERAL aimass.explain('credit', t) e) l"
+
+# 9. Monitoring from the workers' counts: a check of a distributed table counts each feature in
+#    the reference's bins and scores on the workers (aimass._drift_score in the shard queries),
+#    with the findings of the same check of a local copy of the rows, performance included.
+#    The background worker is switched off, so that run_monitor, not it, takes each check.
+on 0 "ALTER SYSTEM SET aimass.monitor_enabled = off" >/dev/null
+on 0 "SELECT pg_reload_conf(), pg_sleep(1)" >/dev/null
+FINDINGS="SELECT array_agg(ROW(kind, feature, statistic, float8send(value), expected, threshold, status)::text ORDER BY kind, feature, statistic)"
+on 0 "SELECT aimass.monitor('big_dist', 'credit_big_dist', '{\"sample_rows\": 0, \"label_column\": \"status\", \"min_rows\": 100}')" >/dev/null
+check 0 "check_drift of a distributed table gives the local copy's drift and performance findings" \
+  "SELECT d = l AND cardinality(l) >= 3 * 10 + 3
+     FROM ($FINDINGS AS d FROM aimass.check_drift('big_dist', 'credit_big_dist')) d,
+          ($FINDINGS AS l FROM aimass.check_drift('big_dist', 'credit_big')) l"
+check 0 "its performance findings are the evaluate's AUC and KS of the same rows" \
+  "SELECT abs(a.value - (e->>'auc')::float8) < 1e-12 AND abs(k.value - (e->>'ks')::float8) < 1e-12
+     FROM aimass.check_drift('big_dist', 'credit_big_dist') a, aimass.check_drift('big_dist', 'credit_big_dist') k,
+          aimass.evaluate($dist_model, 'credit_big', 'status') e
+    WHERE a.kind = 'performance' AND a.statistic = 'auc' AND k.kind = 'performance' AND k.statistic = 'ks'"
+on 0 "EXPLAIN (VERBOSE, COSTS OFF) SELECT width_bucket(aimass._drift_score($dist_model::bigint, t), ARRAY[0.5]), count(*) FROM credit_big_dist t GROUP BY 1" >"$OUT/explain_drift.txt"
+grep -q 'Task Count: 4' "$OUT/explain_drift.txt" && grep -q 'Query: SELECT width_bucket(aimass._drift_score(' "$OUT/explain_drift.txt" \
+  || { cat "$OUT/explain_drift.txt"; fail "the check's scores are not counted in the shard queries"; }
+ok "EXPLAIN: the check's scores are counted in the shard queries"
+read -r drift_bytes _ <<<"$(measure "SELECT count(*) FROM aimass.check_drift('big_dist', 'credit_big_dist')")"
+[ "${drift_bytes:-0}" -gt 0 ] && [ "$((drift_bytes * 10))" -lt "${pulled:-0}" ] \
+  || fail "check_drift of a distributed table: $drift_bytes bytes, not a tenth of pulling the training columns ($pulled)"
+ok "and brings the coordinator under a tenth of the bytes of its columns ($drift_bytes vs $pulled)"
+# NaN and infinities are read as missing and counted (a warning) as in a local check; a text
+# feature's unseen categories have their bin; NULLs theirs.
+on 0 "CREATE TABLE edge_train AS SELECT * FROM edge WHERE x IS NULL OR x NOT IN ('NaN', 'Infinity') AND id % 7 <> 0;
+      SELECT aimass.train('edge', 'edge_train', 'status', features => ARRAY['x', 'flag', 'kind'], algorithm => 'gradient_boosting',
+                          hyperparams => '{\"n_estimators\": 5}');
+      UPDATE edge SET kind = 'unseen' WHERE id % 50 = 0; UPDATE edge_dist SET kind = 'unseen' WHERE id % 50 = 0" >/dev/null
+check 0 "and so with NaN, infinities, NULLs and an unseen category" \
+  "SELECT d = l AND position('non_finite' IN d::text) > 0
+     FROM ($FINDINGS AS d FROM aimass.check_drift('edge', 'edge_dist')) d,
+          ($FINDINGS AS l FROM aimass.check_drift('edge', 'edge')) l"
+check 0 "the scheduled check of a distributed table runs as the monitor's creator and reports" \
+  "SELECT aimass.run_monitor(id) IN ('ok', 'warn', 'alert')
+          AND (SELECT count(*) FROM aimass.drift_reports r WHERE r.project_id = p.id AND r.scheduled) > 0
+     FROM aimass.projects p WHERE name = 'big_dist'"
+on 0 "SELECT aimass.monitor('big_dist', 'credit_big_dist', '{\"sample_rows\": 0, \"min_rows\": 100, \"psi\": {\"warn\": 1e-9, \"alert\": 2e-9}}')" >/dev/null
+check 0 "a scheduled check of a distributed table raises alerts in the distributed catalog" \
+  "SELECT aimass.run_monitor(p.id) = 'alert' AND (SELECT count(*) FROM aimass.alerts a WHERE a.project_id = p.id AND a.resolved_at IS NULL) > 0
+     FROM aimass.projects p WHERE name = 'big_dist'"
+on 0 "SELECT aimass.monitor('big_dist', 'credit_big_dist', '{\"sample_rows\": 0, \"min_rows\": 100}')" >/dev/null
+check 0 "and resolves them" \
+  "SELECT aimass.run_monitor(p.id) = 'ok' AND (SELECT count(*) FROM aimass.alerts a WHERE a.project_id = p.id AND a.resolved_at IS NULL) = 0
+     FROM aimass.projects p WHERE name = 'big_dist'"
+on 0 "CREATE TABLE gone (LIKE credit_big_dist); SELECT create_distributed_table('gone', 'id');
+      SELECT aimass.monitor('big_dist', 'gone'); DROP TABLE gone" >/dev/null
+check 0 "a failing scheduled check is counted and put off" \
+  "SELECT aimass.run_monitor(p.id) = 'error' AND m.failures = 1 AND m.next_check_at > now() + interval '1 hour'
+     FROM aimass.projects p JOIN aimass.monitors m ON m.project_id = p.id WHERE p.name = 'big_dist'"
 
 echo "citus-test: $passed checks passed"

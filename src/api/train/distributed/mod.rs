@@ -14,10 +14,11 @@
 //! by merged histograms ([`boosting`]); one model per shard with `strategy => 'shard_ensemble'`.
 //! Everything else on a distributed table is refused with 0A000 and a hint. Not yet built (issue
 //! 19 stays open): text features, the other preprocessing options, early stopping and class
-//! weights for boosting, and the features' drift references (a model trained here has the
-//! score's reference only).
+//! weights for boosting. The features' drift references come from the workers' counts
+//! ([`drift_reference`]).
 
 mod boosting;
+mod drift_reference;
 
 use std::cell::RefCell;
 
@@ -286,6 +287,7 @@ pub(super) fn fit(
     let fitted_at = std::time::Instant::now();
     let model = Model { algorithm, target: encoding, recipe, fitted };
     model.validate()?;
+    let feature_reference = drift_reference::features(&sql, &traffic)?;
 
     // The scores of every labelled row, computed on the workers by the model itself (its
     // artifact sent along), for the metrics: each worker sends the counts of its distinct scores
@@ -341,7 +343,8 @@ pub(super) fn fit(
         d.extend(h.clone());
     }
     metrics["distributed"] = distributed;
-    let reference = json!({"features": {}, "score": crate::core::drift::Reference::numeric(&train.0)});
+    let reference =
+        json!({"features": feature_reference, "score": crate::core::drift::Reference::numeric(&train.0)});
     let hash = content_hash(&sql, &t)?;
     let outcome = TrainOutcome {
         timings: Timings {
@@ -702,6 +705,23 @@ impl Target {
     }
 }
 
+/// For each of `open`, the first of them whose rows are the same (the same feature, range and
+/// bucket conditions): a scan asks once for the rows of targets that share them, as the ranks of
+/// one feature's deciles do until their buckets part.
+fn representatives(open: &[usize], targets: &[Target]) -> Vec<usize> {
+    let same = |a: &Target, b: &Target| {
+        a.k == b.k
+            && a.lo.to_bits() == b.lo.to_bits()
+            && a.hi.to_bits() == b.hi.to_bits()
+            && a.filter == b.filter
+    };
+    open.iter().map(|&j| *open.iter().find(|&&i| same(&targets[i], &targets[j])).unwrap_or(&j)).collect()
+}
+
+/// The most targets one scan asks about: Citus pushes a `VALUES` list of more rows than
+/// `citus.values_materialization_threshold` (100 by default) down to no shard.
+const VALUES_AT_MOST: usize = 96;
+
 /// Every target's value (as (feature, rank, value)): each round counts, on the workers, the
 /// buckets of every unresolved target's range in one scan, and narrows each target to the
 /// bucket that holds its rank, until the bucket holds one value or few enough rows to read (at
@@ -743,39 +763,40 @@ fn order_statistics(
         if open.is_empty() {
             break;
         }
-        let query = format!(
+        let rep = representatives(&open, targets);
+        let asked: Vec<usize> = open.iter().zip(&rep).filter(|(j, r)| j == r).map(|(j, _)| *j).collect();
+        let mut buckets: Vec<(usize, i32, i64, f64, f64)> = Vec::new();
+        for open in asked.chunks(VALUES_AT_MOST) {
+            let query = format!(
             "SELECT u.j, LEAST(width_bucket(u.v, u.lo, u.hi, {BUCKETS}), {BUCKETS}) AS b, count(*), min(u.v), max(u.v)
                FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v, lo, hi, keep)
               WHERE {} AND u.v IS NOT NULL AND u.keep
               GROUP BY 1, 2 ORDER BY 1, 2",
             sql.relation,
-            rows_of(&open, targets),
+            rows_of(open, targets),
             sql.train_rows(),
         );
-        let mut buckets: Vec<(usize, i32, i64, f64, f64)> = Vec::new();
-        pgrx::Spi::connect(|c| {
-            for row in c.select(&query, None, &[])? {
-                let j = row.get::<i32>(1)?.unwrap_or(-1);
-                buckets.push((
-                    j as usize,
-                    row.get::<i32>(2)?.unwrap_or(0),
-                    row.get::<i64>(3)?.unwrap_or(0),
-                    row.get::<f64>(4)?.unwrap_or(0.0),
-                    row.get::<f64>(5)?.unwrap_or(0.0),
-                ));
-            }
-            Ok::<_, pgrx::spi::Error>(())
-        })
-        .or_raise();
-        {
-            let mut t = traffic.borrow_mut();
-            t.queries += 1;
-            t.bytes += 28 * buckets.len() as u64;
+            pgrx::Spi::connect(|c| {
+                for row in c.select(&query, None, &[])? {
+                    let j = row.get::<i32>(1)?.unwrap_or(-1);
+                    buckets.push((
+                        j as usize,
+                        row.get::<i32>(2)?.unwrap_or(0),
+                        row.get::<i64>(3)?.unwrap_or(0),
+                        row.get::<f64>(4)?.unwrap_or(0.0),
+                        row.get::<f64>(5)?.unwrap_or(0.0),
+                    ));
+                }
+                Ok::<_, pgrx::spi::Error>(())
+            })
+            .or_raise();
+            traffic.borrow_mut().queries += 1;
         }
-        for &j in &open {
+        traffic.borrow_mut().bytes += 28 * buckets.len() as u64;
+        for (&j, &r) in open.iter().zip(&rep) {
             let t = &mut targets[j];
             let mut below = 0i64;
-            let chosen = buckets.iter().filter(|b| b.0 == j).find(|b| {
+            let chosen = buckets.iter().filter(|b| b.0 == r).find(|b| {
                 let inside = t.rank < below + b.2;
                 if !inside {
                     below += b.2;
@@ -791,13 +812,15 @@ fn order_statistics(
             t.fetch = t.lo < t.hi && n <= FETCH_AT_MOST;
         }
     }
-    let fetch: Vec<usize> = (0..targets.len()).filter(|&j| targets[j].fetch).collect();
-    if !fetch.is_empty() {
+    let wanted: Vec<usize> = (0..targets.len()).filter(|&j| targets[j].fetch).collect();
+    let rep = representatives(&wanted, targets);
+    let asked: Vec<usize> = wanted.iter().zip(&rep).filter(|(j, r)| j == r).map(|(j, _)| *j).collect();
+    for fetch in asked.chunks(VALUES_AT_MOST) {
         let query = format!(
             "SELECT u.j, u.v FROM {} t CROSS JOIN LATERAL (VALUES {}) AS u(j, v, lo, hi, keep)
               WHERE {} AND u.v IS NOT NULL AND u.keep ORDER BY 1, 2",
             sql.relation,
-            rows_of(&fetch, targets),
+            rows_of(fetch, targets),
             sql.train_rows(),
         );
         let mut values: Vec<(usize, f64)> = Vec::new();
@@ -816,10 +839,13 @@ fn order_statistics(
             t.queries += 1;
             t.bytes += 12 * values.len() as u64;
         }
-        for &j in &fetch {
+        for (&j, &r) in wanted.iter().zip(&rep) {
+            if !fetch.contains(&r) {
+                continue;
+            }
             let v = values
                 .iter()
-                .filter(|(i, _)| *i == j)
+                .filter(|(i, _)| *i == r)
                 .nth(targets[j].rank as usize)
                 .ok_or_else(|| AimassError::internal("an order statistic was not read"))?;
             found.push((j, v.1));
@@ -829,7 +855,7 @@ fn order_statistics(
 }
 
 /// A float8 literal that reads back as the same number.
-fn float_sql(v: f64) -> String {
+pub(crate) fn float_sql(v: f64) -> String {
     format!("'{}'::float8", crate::core::data::pg_float_text(v))
 }
 
